@@ -1,0 +1,21 @@
+// Frame buffer pool.
+//
+// Every frame read from a socket lands in a *[frameSize]byte from this pool.
+// Whoever holds a frame is responsible for putting it back: a reader that
+// hands a frame to the loop gives up ownership, and the loop puts it back once
+// it has handled it. Pooling pointers to arrays, not slices, keeps Get and Put
+// free of allocations.
+
+package main
+
+import "sync"
+
+type frame = [frameSize]byte
+
+var framePool = sync.Pool{New: func() any { return new(frame) }}
+
+// getFrame returns a frame buffer; its contents are undefined.
+func getFrame() *frame { return framePool.Get().(*frame) }
+
+// putFrame returns f to the pool. The caller must not touch f afterwards.
+func putFrame(f *frame) { framePool.Put(f) }

@@ -1,0 +1,455 @@
+// Configuration: the TOML file, the rp-pppoe-compatible command line on top
+// of it, and validation.
+//
+// Flags override the file. parseArgs loads the file named by -c first, then
+// parses the command line straight into the same struct, so a flag that is
+// not given leaves the file's value alone. validate turns the strings into
+// typed values and reports the first bad setting in one line that names both
+// the flag and the TOML key.
+
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+const defaultOptionsFile = "/etc/ppp/pppoe-server-options"
+
+// config holds every setting. Exported fields are TOML keys; unexported ones
+// are derived by validate.
+type config struct {
+	Interfaces        []string      `toml:"interfaces"`
+	ACName            string        `toml:"ac_name"`
+	ServiceNames      []string      `toml:"service_names"`
+	LocalIP           string        `toml:"local_ip"`
+	FirstRemoteIP     string        `toml:"first_remote_ip"`
+	MaxSessions       int           `toml:"max_sessions"`
+	PoolFile          string        `toml:"pool_file"`
+	IncrementLocalIP  bool          `toml:"increment_local_ip"`
+	MaxSessionsPerMAC int           `toml:"max_sessions_per_mac"`
+	RandomSessionIDs  bool          `toml:"random_session_ids"`
+	SessionOffset     int           `toml:"session_offset"`
+	NoPADOWhenFull    bool          `toml:"no_pado_when_full"`
+	Mode              string        `toml:"mode"`
+	PIDFile           string        `toml:"pidfile"`
+	OptionsFile       string        `toml:"options_file"`
+	IdleTimeout       time.Duration `toml:"idle_timeout"`
+	MSS               int           `toml:"mss"`
+	UnitFromSession   bool          `toml:"unit_from_session"`
+	MOTM              string        `toml:"motm"`
+	HURL              string        `toml:"hurl"`
+	CookieLifetime    time.Duration `toml:"cookie_lifetime"`
+	SetupTimeout      time.Duration `toml:"setup_timeout"`
+	LogLevel          string        `toml:"log_level"`
+	LogFile           string        `toml:"log_file"`
+	EtherTypes        string        `toml:"ether_types"`
+
+	// Derived by validate.
+	localIP       netip.Addr
+	pool          *ipPool
+	discoveryType uint16
+	sessionType   uint16
+	opts          *pppOptions
+
+	// Command-line only.
+	checkPool bool
+	warnings  []string // settings accepted but meaningless for pppoed
+}
+
+func defaultConfig() *config {
+	host, _ := os.Hostname()
+	return &config{
+		ACName:         host,
+		LocalIP:        "10.0.0.1",
+		FirstRemoteIP:  "10.67.15.1", // rp-pppoe's default
+		MaxSessions:    64,
+		Mode:           "auto",
+		CookieLifetime: 60 * time.Second,
+		SetupTimeout:   30 * time.Second,
+		LogLevel:       "info",
+		EtherTypes:     "8863:8864",
+	}
+}
+
+// usageError is a bad flag, key or value. main prints it in one line and
+// exits with status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// listFlag is a repeatable string flag. Its first use on the command line
+// replaces the list from the config file instead of appending to it.
+type listFlag struct {
+	list *[]string
+	set  bool
+}
+
+func (f *listFlag) String() string {
+	if f.list == nil {
+		return ""
+	}
+	return strings.Join(*f.list, ",")
+}
+
+func (f *listFlag) Set(v string) error {
+	if !f.set {
+		*f.list, f.set = nil, true
+	}
+	*f.list = append(*f.list, v)
+	return nil
+}
+
+// secondsFlag takes rp-pppoe's plain seconds ("30") or a Go duration ("30s").
+type secondsFlag struct{ d *time.Duration }
+
+func (f secondsFlag) String() string {
+	if f.d == nil {
+		return ""
+	}
+	return f.d.String()
+}
+
+func (f secondsFlag) Set(v string) error {
+	if n, err := strconv.Atoi(v); err == nil {
+		*f.d = time.Duration(n) * time.Second
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return errors.New("want seconds or a duration such as 30s")
+	}
+	*f.d = d
+	return nil
+}
+
+// modeFlag is a boolean flag that sets cfg.Mode to a fixed value.
+type modeFlag struct {
+	mode *string
+	val  string
+}
+
+func (f modeFlag) String() string   { return "" }
+func (f modeFlag) IsBoolFlag() bool { return true }
+func (f modeFlag) Set(v string) error {
+	if b, err := strconv.ParseBool(v); err != nil || b {
+		*f.mode = f.val
+	}
+	return nil
+}
+
+// ignoredFlag accepts an rp-pppoe option that only made sense with an
+// external pppd, and records a warning.
+type ignoredFlag struct {
+	cfg  *config
+	name string
+	bool bool
+}
+
+func (f ignoredFlag) String() string   { return "" }
+func (f ignoredFlag) IsBoolFlag() bool { return f.bool }
+func (f ignoredFlag) Set(string) error {
+	f.cfg.warnings = append(f.cfg.warnings, fmt.Sprintf("-%s ignored: pppoed runs PPP itself and starts no pppd", f.name))
+	return nil
+}
+
+// newFlagSet binds every server flag to cfg. configPath receives -c.
+func newFlagSet(cfg *config, configPath *string) *flag.FlagSet {
+	fs := flag.NewFlagSet("pppoed", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(configPath, "c", "", "read settings from this TOML `file`; flags override it")
+	fs.Var(&listFlag{list: &cfg.Interfaces}, "I", "listen on `interface` (repeatable)")
+	fs.StringVar(&cfg.ACName, "C", cfg.ACName, "AC-Name to advertise (default: the hostname)")
+	fs.Var(&listFlag{list: &cfg.ServiceNames}, "S", "offer this Service-Name (repeatable; default: any)")
+	fs.StringVar(&cfg.LocalIP, "L", cfg.LocalIP, "the server's own PPP `address`")
+	fs.StringVar(&cfg.FirstRemoteIP, "R", cfg.FirstRemoteIP, "first client `address` of the pool")
+	fs.IntVar(&cfg.MaxSessions, "N", cfg.MaxSessions, "pool size and session limit (1..65534)")
+	fs.StringVar(&cfg.PoolFile, "p", cfg.PoolFile, "read the client address pool from `file` (rp-pppoe format)")
+	fs.BoolVar(&cfg.IncrementLocalIP, "l", cfg.IncrementLocalIP, "give each session its own local address, counting up from -L")
+	fs.IntVar(&cfg.MaxSessionsPerMAC, "x", cfg.MaxSessionsPerMAC, "at most `n` sessions per client MAC (0: no limit)")
+	fs.BoolVar(&cfg.RandomSessionIDs, "r", cfg.RandomSessionIDs, "hand out session IDs in random order")
+	fs.IntVar(&cfg.SessionOffset, "o", cfg.SessionOffset, "session IDs start at `offset`+1")
+	fs.BoolVar(&cfg.NoPADOWhenFull, "i", cfg.NoPADOWhenFull, "send no PADO while every session slot is taken")
+	fs.Var(modeFlag{&cfg.Mode, "kernel"}, "k", "use the kernel's PPPoE driver (fail if it is missing)")
+	fs.Var(modeFlag{&cfg.Mode, "tun"}, "tun", "use the userspace TUN data path")
+	fs.Var(ignoredFlag{cfg, "F", true}, "F", "stay in the foreground (always the case; accepted for rp-pppoe)")
+	fs.StringVar(&cfg.PIDFile, "X", cfg.PIDFile, "write and lock a pid `file`")
+	fs.StringVar(&cfg.OptionsFile, "O", cfg.OptionsFile, "pppd-style options `file` (default "+defaultOptionsFile+" if it exists)")
+	fs.Var(secondsFlag{&cfg.IdleTimeout}, "T", "end a session after this many `seconds` without traffic from the client")
+	fs.IntVar(&cfg.MSS, "m", cfg.MSS, "clamp the TCP MSS of forwarded SYNs to `mss`")
+	fs.BoolVar(&cfg.UnitFromSession, "u", cfg.UnitFromSession, "derive the ppp unit number from the session ID (kernel mode)")
+	fs.StringVar(&cfg.MOTM, "M", cfg.MOTM, "send this message of the minute in a PADM after PADS (RFC 4937)")
+	fs.StringVar(&cfg.HURL, "H", cfg.HURL, "send this `URL` in a PADM after PADS (RFC 4937)")
+	fs.Var(ignoredFlag{cfg, "q", false}, "q", "path to pppd (ignored)")
+	fs.Var(ignoredFlag{cfg, "Q", false}, "Q", "path to pppoe (ignored)")
+	fs.Var(ignoredFlag{cfg, "g", false}, "g", "path to rp-pppoe.so (ignored)")
+	fs.Var(ignoredFlag{cfg, "s", true}, "s", "synchronous PPP (ignored; PPPoE frames are always whole)")
+	fs.StringVar(&cfg.EtherTypes, "f", cfg.EtherTypes, "discovery and session ethertypes as `disc:sess` in hex")
+	fs.BoolVar(&cfg.checkPool, "P", false, "check the pool file, print the pool and exit")
+	fs.BoolFunc("d", "log every frame (same as --log-level debug)", func(string) error { cfg.LogLevel = "debug"; return nil })
+	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
+	fs.DurationVar(&cfg.CookieLifetime, "cookie-lifetime", cfg.CookieLifetime, "how long a PADO's AC-Cookie stays valid")
+	fs.DurationVar(&cfg.SetupTimeout, "setup-timeout", cfg.SetupTimeout, "end a session whose PPP setup has not completed by then")
+	return fs
+}
+
+// splitGetopt rewrites getopt-style arguments that Go's flag package does not
+// take: "-Ieth0" becomes "-I eth0" and "-rk" becomes "-r -k", as
+// rp-pppoe's getopt accepts them. Long names are left alone.
+func splitGetopt(fs *flag.FlagSet, args []string) []string {
+	out := make([]string, 0, len(args))
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if len(a) < 3 || a[0] != '-' || a[1] == '-' || strings.Contains(a, "=") || fs.Lookup(a[1:]) != nil {
+			out = append(out, a)
+			continue
+		}
+		f := fs.Lookup(a[1:2])
+		if f == nil {
+			out = append(out, a)
+			continue
+		}
+		if !isBoolFlag(f) {
+			out = append(out, a[:2], a[2:])
+			continue
+		}
+		allBool := true
+		for _, c := range a[1:] {
+			if g := fs.Lookup(string(c)); g == nil || !isBoolFlag(g) {
+				allBool = false
+			}
+		}
+		if !allBool {
+			out = append(out, a)
+			continue
+		}
+		for _, c := range a[1:] {
+			out = append(out, "-"+string(c))
+		}
+	}
+	return out
+}
+
+func isBoolFlag(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+// parseArgs builds the configuration from the command line (without the
+// program name). It returns flag.ErrHelp for -h.
+func parseArgs(args []string) (*config, error) {
+	var path string
+	scratch := defaultConfig()
+	fs := newFlagSet(scratch, &path)
+	args = splitGetopt(fs, args)
+	if err := fs.Parse(args); err != nil {
+		return nil, flagError(err)
+	}
+	if fs.NArg() > 0 {
+		return nil, usagef("unexpected argument %q", fs.Arg(0))
+	}
+
+	cfg := defaultConfig()
+	if path != "" {
+		if err := loadTOML(path, cfg); err != nil {
+			return nil, err
+		}
+	}
+	fs = newFlagSet(cfg, &path)
+	if err := fs.Parse(args); err != nil {
+		return nil, flagError(err)
+	}
+	return cfg, nil
+}
+
+func flagError(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return &usageError{err.Error()}
+}
+
+// loadTOML decodes path into cfg and rejects keys cfg does not know.
+func loadTOML(path string, cfg *config) error {
+	md, err := toml.DecodeFile(path, cfg)
+	if err != nil {
+		var perr toml.ParseError
+		if errors.As(err, &perr) {
+			return usagef("%s: line %d: %s", path, perr.Position.Line, perr.Message)
+		}
+		if errors.Is(err, os.ErrNotExist) {
+			return usagef("-c: %s does not exist", path)
+		}
+		return usagef("%s: %v", path, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		keys := make([]string, len(und))
+		for i, k := range und {
+			keys[i] = k.String()
+		}
+		sort.Strings(keys)
+		return usagef("%s: unknown key %q", path, keys[0])
+	}
+	return nil
+}
+
+// usage prints the flag reference.
+func usage(w io.Writer) {
+	var path string
+	fs := newFlagSet(defaultConfig(), &path)
+	fmt.Fprintf(w, "Usage: pppoed [flags]          run the access concentrator in the foreground\n")
+	fmt.Fprintf(w, "       pppoed client [flags]   dial sessions for testing (see pppoed client -h)\n\n")
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+}
+
+// validate checks every setting and derives the typed values. Each error
+// names the flag and the TOML key.
+func (c *config) validate() error {
+	if len(c.Interfaces) == 0 {
+		return usagef("-I/interfaces: no interface given")
+	}
+	seen := map[string]bool{}
+	for _, name := range c.Interfaces {
+		if name == "" || len(name) >= 16 || strings.ContainsAny(name, "/ \t") {
+			return usagef("-I/interfaces: invalid interface name %q", name)
+		}
+		if seen[name] {
+			return usagef("-I/interfaces: %q given twice", name)
+		}
+		seen[name] = true
+	}
+	if len(c.ACName) > maxDiscoveryPayload/2 {
+		return usagef("-C/ac_name: longer than %d bytes", maxDiscoveryPayload/2)
+	}
+	total := 0
+	for _, s := range c.ServiceNames {
+		total += tagHdrLen + len(s)
+	}
+	if total > maxDiscoveryPayload/2 {
+		return usagef("-S/service_names: too long to fit in a PADO")
+	}
+	if len(c.MOTM) > 512 {
+		return usagef("-M/motm: longer than 512 bytes")
+	}
+	if len(c.HURL) > 512 {
+		return usagef("-H/hurl: longer than 512 bytes")
+	}
+	var err error
+	if c.localIP, err = parseIPv4(c.LocalIP); err != nil {
+		return usagef("-L/local_ip: %v", err)
+	}
+	if c.MaxSessions < 1 || c.MaxSessions > 65534 {
+		return usagef("-N/max_sessions: %d is outside 1..65534", c.MaxSessions)
+	}
+	if c.SessionOffset < 0 || c.SessionOffset+c.MaxSessions > 0xfffe {
+		return usagef("-o/session_offset: %d plus -N %d runs past session ID 65534", c.SessionOffset, c.MaxSessions)
+	}
+	if c.MaxSessionsPerMAC < 0 {
+		return usagef("-x/max_sessions_per_mac: must not be negative")
+	}
+	if c.MSS != 0 && (c.MSS < 536 || c.MSS > 1460) {
+		return usagef("-m/mss: %d is outside 536..1460", c.MSS)
+	}
+	if c.IdleTimeout < 0 {
+		return usagef("-T/idle_timeout: must not be negative")
+	}
+	if c.CookieLifetime < time.Second || c.CookieLifetime > time.Hour {
+		return usagef("--cookie-lifetime/cookie_lifetime: %v is outside 1s..1h", c.CookieLifetime)
+	}
+	if c.SetupTimeout < time.Second {
+		return usagef("--setup-timeout/setup_timeout: %v is shorter than 1s", c.SetupTimeout)
+	}
+	switch c.Mode {
+	case "auto", "kernel", "tun":
+	default:
+		return usagef("mode: %q is not auto, kernel or tun", c.Mode)
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		return usagef("--log-level/log_level: %v", err)
+	}
+	if c.discoveryType, c.sessionType, err = parseEtherTypes(c.EtherTypes); err != nil {
+		return usagef("-f/ether_types: %v", err)
+	}
+
+	if c.PoolFile != "" {
+		c.pool, err = loadPoolFile(c.PoolFile)
+		if err != nil {
+			return usagef("-p/pool_file: %v", err)
+		}
+		c.MaxSessions = c.pool.size()
+		if c.SessionOffset+c.MaxSessions > 0xfffe {
+			return usagef("-p/pool_file: %d addresses plus offset %d run past session ID 65534", c.MaxSessions, c.SessionOffset)
+		}
+	} else {
+		first, err := parseIPv4(c.FirstRemoteIP)
+		if err != nil {
+			return usagef("-R/first_remote_ip: %v", err)
+		}
+		if c.pool, err = newRangePool(first, c.MaxSessions); err != nil {
+			return usagef("-R/first_remote_ip with -N/max_sessions: %v", err)
+		}
+	}
+	if c.pool.contains(c.localIP) {
+		return usagef("-L/local_ip: %s is inside the client pool", c.localIP)
+	}
+	if c.IncrementLocalIP {
+		if err := c.pool.setIncrementingLocal(c.localIP); err != nil {
+			return usagef("-l/increment_local_ip: %v", err)
+		}
+	}
+
+	if c.OptionsFile == "" {
+		if _, err := os.Stat(defaultOptionsFile); err == nil {
+			c.OptionsFile = defaultOptionsFile
+		}
+	}
+	c.opts = defaultPPPOptions()
+	if c.OptionsFile != "" {
+		if c.opts, err = loadPPPOptions(c.OptionsFile); err != nil {
+			return usagef("-O/options_file: %v", err)
+		}
+		if c.LogFile == "" {
+			c.LogFile = c.opts.logFile
+		}
+	}
+	return nil
+}
+
+func parseIPv4(s string) (netip.Addr, error) {
+	a, err := netip.ParseAddr(s)
+	if err != nil || !a.Is4() {
+		return netip.Addr{}, fmt.Errorf("%q is not an IPv4 address", s)
+	}
+	if a.IsUnspecified() || a.IsMulticast() || a == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
+		return netip.Addr{}, fmt.Errorf("%s cannot be a host address", a)
+	}
+	return a, nil
+}
+
+func parseEtherTypes(s string) (disc, sess uint16, err error) {
+	d, e, ok := strings.Cut(s, ":")
+	if !ok {
+		return 0, 0, fmt.Errorf("%q is not disc:sess", s)
+	}
+	dv, err1 := strconv.ParseUint(d, 16, 16)
+	sv, err2 := strconv.ParseUint(e, 16, 16)
+	if err1 != nil || err2 != nil || dv < 0x600 || sv < 0x600 || dv == sv {
+		return 0, 0, fmt.Errorf("%q is not two distinct hex ethertypes", s)
+	}
+	return uint16(dv), uint16(sv), nil
+}

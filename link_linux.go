@@ -1,0 +1,93 @@
+// AF_PACKET sockets, one per interface and ethertype.
+//
+// packet.Listen sets the socket up; the read and write paths then go straight
+// to read(2) and write(2) on the bound SOCK_RAW socket through the runtime
+// poller, with closures built once, because packet.Conn's ReadFrom/WriteTo
+// allocate on every frame. A packetLink has one reader goroutine and one
+// writer (the loop); readFrame and writeFrame each keep their own state, so
+// they may run concurrently with each other but not with themselves.
+
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"syscall"
+
+	"github.com/mdlayher/packet"
+	"golang.org/x/sys/unix"
+)
+
+type packetLink struct {
+	conn *packet.Conn
+	rc   syscall.RawConn
+
+	readFn func(fd uintptr) bool
+	rbuf   []byte
+	rn     int
+	rerr   error
+
+	writeFn func(fd uintptr) bool
+	wbuf    []byte
+	werr    error
+}
+
+// openPacketLink opens a raw packet socket on ifi for one ethertype.
+func openPacketLink(ifi *net.Interface, etherType uint16) (*packetLink, error) {
+	c, err := packet.Listen(ifi, packet.Raw, int(etherType), nil)
+	if err != nil {
+		return nil, fmt.Errorf("open packet socket on %s for 0x%04x: %w", ifi.Name, etherType, err)
+	}
+	rc, err := c.SyscallConn()
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	l := &packetLink{conn: c, rc: rc}
+	// Our own transmissions would otherwise be looped back to us
+	// (packet(7), PACKET_IGNORE_OUTGOING, Linux 4.20+). Older kernels are
+	// still safe: the loop drops frames whose source is our own address.
+	_ = rc.Control(func(fd uintptr) {
+		_ = unix.SetsockoptInt(int(fd), unix.SOL_PACKET, unix.PACKET_IGNORE_OUTGOING, 1)
+	})
+	l.readFn = func(fd uintptr) bool {
+		l.rn, l.rerr = unix.Read(int(fd), l.rbuf)
+		return l.rerr != unix.EAGAIN
+	}
+	l.writeFn = func(fd uintptr) bool {
+		_, l.werr = unix.Write(int(fd), l.wbuf)
+		return l.werr != unix.EAGAIN
+	}
+	return l, nil
+}
+
+// readFrame reads one whole Ethernet frame into b. The caller keeps b.
+func (l *packetLink) readFrame(b []byte) (int, error) {
+	l.rbuf = b
+	err := l.rc.Read(l.readFn)
+	l.rbuf = nil
+	if err != nil {
+		return 0, err
+	}
+	if l.rerr != nil {
+		return 0, l.rerr
+	}
+	return l.rn, nil
+}
+
+// writeFrame sends one whole Ethernet frame. The caller keeps b.
+func (l *packetLink) writeFrame(b []byte) error {
+	l.wbuf = b
+	err := l.rc.Write(l.writeFn)
+	l.wbuf = nil
+	if err != nil {
+		return err
+	}
+	if l.werr != nil {
+		return os.NewSyscallError("write", l.werr)
+	}
+	return nil
+}
+
+func (l *packetLink) close() error { return l.conn.Close() }

@@ -1,0 +1,177 @@
+// pppoed is a PPPoE access concentrator: rp-pppoe's pppoe-server and the
+// pppd it starts for each client, in one process.
+//
+// main parses flags and the config file, opens the interfaces, runs the
+// server in the foreground until SIGTERM or SIGINT, and turns the outcome
+// into an exit status: 0 for a clean stop, 1 for a runtime failure, 2 for
+// bad input.
+
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// version is stamped by the Makefile with -X main.version=...
+var version = "dev"
+
+func main() { os.Exit(realMain(os.Args[1:], os.Stdout, os.Stderr)) }
+
+func realMain(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 1 && (args[0] == "--version" || args[0] == "version") {
+		fmt.Fprintln(stdout, "pppoed", version)
+		return 0
+	}
+	cfg, err := parseArgs(args)
+	if errors.Is(err, flag.ErrHelp) {
+		usage(stdout)
+		return 0
+	}
+	if err == nil {
+		err = cfg.validate()
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "pppoed: %v\n", err)
+		return 2
+	}
+	if cfg.checkPool {
+		p := cfg.pool
+		fmt.Fprintf(stdout, "pool: %d addresses, %s .. %s\n", p.size(), p.remoteAddr(0), p.remoteAddr(poolSlot(p.size()-1)))
+		return 0
+	}
+
+	log, closeLog, err := newLogger(cfg, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "pppoed: %v\n", err)
+		return 1
+	}
+	defer closeLog()
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := serve(ctx, cfg, log); err != nil {
+		log.Error("pppoed failed", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
+	log.Info("starting", "version", version)
+	for _, w := range cfg.warnings {
+		log.Warn(w)
+	}
+	for _, n := range cfg.opts.notes {
+		log.Debug(n)
+	}
+	if cfg.opts.login {
+		log.Warn("login in the options file is not supported: pppoed checks the chap-secrets and pap-secrets files, not the system password database")
+	}
+	if cfg.PIDFile != "" {
+		release, err := writePIDFile(cfg.PIDFile)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
+
+	var ifaces []*iface
+	defer func() {
+		for _, ifc := range ifaces {
+			ifc.disc.close()
+		}
+	}()
+	for _, name := range cfg.Interfaces {
+		ifi, err := waitInterface(ctx, log, name)
+		if err != nil {
+			return err
+		}
+		if ifi == nil {
+			return nil // stopped while waiting
+		}
+		disc, err := openPacketLink(ifi, cfg.discoveryType)
+		if err != nil {
+			return err
+		}
+		var mac hwAddr
+		copy(mac[:], ifi.HardwareAddr)
+		ifaces = append(ifaces, &iface{name: name, mac: mac, mtu: ifi.MTU, disc: disc})
+	}
+
+	srv := newServer(cfg, log, ifaces, time.Now)
+	log.Info("listening", "interfaces", cfg.Interfaces, "ac_name", cfg.ACName,
+		"services", cfg.ServiceNames, "max_sessions", cfg.MaxSessions, "mode", cfg.Mode)
+	srv.run(ctx)
+	ifaces = nil // run closed them
+	return nil
+}
+
+// waitInterface returns the interface once it exists and is up. A missing
+// interface is an error at once, with a message that says so plainly; a
+// down one is waited for, with one log line, so a LAN bridge that comes up
+// after us does not turn into a crash loop. It returns nil, nil if ctx ends
+// first.
+func waitInterface(ctx context.Context, log *slog.Logger, name string) (*net.Interface, error) {
+	ifi, err := ifaceInfo(name)
+	if err != nil {
+		return nil, err
+	}
+	if ifi.Flags&net.FlagUp != 0 {
+		return ifi, nil
+	}
+	log.Warn("interface is down; waiting for it to come up", "iface", name)
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, nil
+		case <-t.C:
+		}
+		if ifi, err = ifaceInfo(name); err != nil {
+			return nil, err
+		}
+		if ifi.Flags&net.FlagUp != 0 {
+			log.Info("interface is up", "iface", name)
+			return ifi, nil
+		}
+	}
+}
+
+// writePIDFile writes our pid to path and holds a lock on it, as rp-pppoe's
+// -X does, so a second instance on the same pid file fails instead of
+// fighting the first over the interfaces.
+func writePIDFile(path string) (release func(), err error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("pid file: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("pid file %s is locked: another pppoed is running", path)
+	}
+	if err := f.Truncate(0); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("pid file: %w", err)
+	}
+	if _, err := fmt.Fprintf(f, "%d\n", os.Getpid()); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("pid file: %w", err)
+	}
+	return func() {
+		os.Remove(path)
+		f.Close()
+	}, nil
+}

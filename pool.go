@@ -1,0 +1,255 @@
+// The client address pool.
+//
+// The pool is fixed at start: from -R/-N as one range, or from an rp-pppoe
+// pool file. Free addresses sit on an intrusive doubly linked FIFO list over
+// slot indexes, so allocating the oldest-freed address, freeing, and taking a
+// specific address (a static IP from the secrets file) are all O(1) and
+// allocate nothing. The loop goroutine owns the pool; it has no lock.
+
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+)
+
+var (
+	errPoolExhausted = errors.New("pppoe: address pool exhausted")
+	errAddrInUse     = errors.New("pppoe: address already in use")
+	errAddrNotInPool = errors.New("pppoe: address not in pool")
+)
+
+// poolSlot indexes an address in the pool.
+type poolSlot int32
+
+const noSlot poolSlot = -1
+
+type ipPool struct {
+	remote []uint32 // client address per slot
+	local  []uint32 // server address per slot, 0 for the global -L
+	byAddr map[uint32]poolSlot
+
+	inUse      []bool
+	next, prev []poolSlot
+	head, tail poolSlot
+	nfree      int
+}
+
+func newPool(remote, local []uint32) (*ipPool, error) {
+	n := len(remote)
+	p := &ipPool{
+		remote: remote,
+		local:  local,
+		byAddr: make(map[uint32]poolSlot, n),
+		inUse:  make([]bool, n),
+		next:   make([]poolSlot, n),
+		prev:   make([]poolSlot, n),
+		head:   noSlot,
+		tail:   noSlot,
+	}
+	for i, a := range remote {
+		if _, dup := p.byAddr[a]; dup {
+			return nil, fmt.Errorf("%s is listed twice", u32addr(a))
+		}
+		p.byAddr[a] = poolSlot(i)
+		p.pushBack(poolSlot(i))
+	}
+	return p, nil
+}
+
+// newRangePool is the -R/-N pool: n addresses counting up from first.
+func newRangePool(first netip.Addr, n int) (*ipPool, error) {
+	start := addrU32(first)
+	if uint64(start)+uint64(n)-1 > 0xfffffffe {
+		return nil, fmt.Errorf("%s plus %d addresses runs past the IPv4 address space", first, n)
+	}
+	remote := make([]uint32, n)
+	for i := range remote {
+		remote[i] = start + uint32(i)
+	}
+	return newPool(remote, nil)
+}
+
+// loadPoolFile reads rp-pppoe's pool file formats, one entry a line:
+//
+//	a.b.c.d            one client address
+//	a.b.c.d-e          a.b.c.d up to a.b.c.e (the ends may come in either order)
+//	l.l.l.l:r.r.r.r    client address r with its own server address l
+//
+// Blank lines and lines starting with # are skipped; anything else is an
+// error that names the line.
+func loadPoolFile(path string) (*ipPool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var remote, local []uint32
+	hasLocal := false
+	sc := bufio.NewScanner(f)
+	for line := 1; sc.Scan(); line++ {
+		s := strings.TrimSpace(sc.Text())
+		if s == "" || s[0] == '#' {
+			continue
+		}
+		bad := func(why string) error { return fmt.Errorf("%s:%d: %q: %s", path, line, s, why) }
+		switch {
+		case strings.Contains(s, ":"):
+			l, r, _ := strings.Cut(s, ":")
+			la, err1 := parseIPv4(l)
+			ra, err2 := parseIPv4(r)
+			if err1 != nil || err2 != nil {
+				return nil, bad("want local:remote IPv4 addresses")
+			}
+			remote = append(remote, addrU32(ra))
+			local = append(local, addrU32(la))
+			hasLocal = true
+		case strings.Contains(s, "-"):
+			a, e, _ := strings.Cut(s, "-")
+			aa, err := parseIPv4(a)
+			last, err2 := strconv.ParseUint(e, 10, 8)
+			if err != nil || err2 != nil {
+				return nil, bad("want a.b.c.d-e")
+			}
+			base := addrU32(aa) &^ 0xff
+			lo, hi := addrU32(aa)&0xff, uint32(last)
+			if hi < lo {
+				lo, hi = hi, lo
+			}
+			for d := lo; d <= hi; d++ {
+				remote = append(remote, base|d)
+				local = append(local, 0)
+			}
+		default:
+			a, err := parseIPv4(s)
+			if err != nil {
+				return nil, bad("not an IPv4 address")
+			}
+			remote = append(remote, addrU32(a))
+			local = append(local, 0)
+		}
+		if len(remote) > 65534 {
+			return nil, fmt.Errorf("%s: more than 65534 addresses", path)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if len(remote) == 0 {
+		return nil, fmt.Errorf("%s: no addresses", path)
+	}
+	if !hasLocal {
+		local = nil
+	}
+	return newPool(remote, local)
+}
+
+// setIncrementingLocal gives slot i the server address first+i (rp-pppoe -l).
+func (p *ipPool) setIncrementingLocal(first netip.Addr) error {
+	start := addrU32(first)
+	if uint64(start)+uint64(len(p.remote))-1 > 0xfffffffe {
+		return fmt.Errorf("%s plus %d addresses runs past the IPv4 address space", first, len(p.remote))
+	}
+	p.local = make([]uint32, len(p.remote))
+	for i := range p.local {
+		a := start + uint32(i)
+		if _, clash := p.byAddr[a]; clash {
+			return fmt.Errorf("server address %s is also a client address", u32addr(a))
+		}
+		p.local[i] = a
+	}
+	return nil
+}
+
+func (p *ipPool) size() int      { return len(p.remote) }
+func (p *ipPool) available() int { return p.nfree }
+
+func (p *ipPool) contains(a netip.Addr) bool {
+	_, ok := p.byAddr[addrU32(a)]
+	return ok
+}
+
+// alloc takes the address that has been free the longest.
+func (p *ipPool) alloc() (poolSlot, error) {
+	s := p.head
+	if s == noSlot {
+		return noSlot, errPoolExhausted
+	}
+	p.unlink(s)
+	return s, nil
+}
+
+// allocAddr takes a specific address, for a static IP from the secrets file.
+func (p *ipPool) allocAddr(a netip.Addr) (poolSlot, error) {
+	s, ok := p.byAddr[addrU32(a)]
+	if !ok {
+		return noSlot, errAddrNotInPool
+	}
+	if p.inUse[s] {
+		return noSlot, errAddrInUse
+	}
+	p.unlink(s)
+	return s, nil
+}
+
+// free returns a slot to the back of the free list. Freeing a free slot is a
+// no-op, so a session's single teardown path can call it unconditionally.
+func (p *ipPool) free(s poolSlot) {
+	if s < 0 || int(s) >= len(p.inUse) || !p.inUse[s] {
+		return
+	}
+	p.pushBack(s)
+}
+
+// remoteAddr is the client address of slot s.
+func (p *ipPool) remoteAddr(s poolSlot) netip.Addr { return u32addr(p.remote[s]) }
+
+// localAddr is the server address for slot s, or def when the slot has none.
+func (p *ipPool) localAddr(s poolSlot, def netip.Addr) netip.Addr {
+	if p.local == nil || p.local[s] == 0 {
+		return def
+	}
+	return u32addr(p.local[s])
+}
+
+func (p *ipPool) pushBack(s poolSlot) {
+	p.inUse[s] = false
+	p.next[s], p.prev[s] = noSlot, p.tail
+	if p.tail != noSlot {
+		p.next[p.tail] = s
+	} else {
+		p.head = s
+	}
+	p.tail = s
+	p.nfree++
+}
+
+func (p *ipPool) unlink(s poolSlot) {
+	n, pr := p.next[s], p.prev[s]
+	if pr != noSlot {
+		p.next[pr] = n
+	} else {
+		p.head = n
+	}
+	if n != noSlot {
+		p.prev[n] = pr
+	} else {
+		p.tail = pr
+	}
+	p.inUse[s] = true
+	p.nfree--
+}
+
+func addrU32(a netip.Addr) uint32 {
+	b := a.As4()
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
+
+func u32addr(v uint32) netip.Addr {
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+}

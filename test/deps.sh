@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what `make test` needs on Debian when run as root: the real PPPoE
+# peers we test against, the tools the network tests use, and the Go modules.
+# As another user it only reports what is missing; the tests that need a
+# missing tool then skip (and fail under CI=true).
+set -euo pipefail
+
+pkgs=(ppp pppoe iproute2 tcpdump python3-scapy)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+	if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+		echo "deps: installing ${missing[*]}"
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -qq
+		apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	else
+		echo "deps: missing ${missing[*]} (run make test as root on Debian to install them)"
+	fi
+fi
+
+go mod download

@@ -1,12 +1,15 @@
 module pppoed
 
-go 1.26.8
+go 1.26.0
 
 require (
-	github.com/BurntSushi/toml v1.6.0 // indirect
-	github.com/mdlayher/packet v1.2.0 // indirect
+	github.com/BurntSushi/toml v1.6.0
+	github.com/mdlayher/packet v1.2.0
+	golang.org/x/sys v0.49.0
+)
+
+require (
 	github.com/mdlayher/socket v0.7.0 // indirect
 	golang.org/x/net v0.59.0 // indirect
 	golang.org/x/sync v0.23.0 // indirect
-	golang.org/x/sys v0.49.0 // indirect
 )

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// skipf skips a test whose prerequisite is missing. Under CI=true a missing
+// prerequisite is a failure: CI must run everything.
+func skipf(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("CI=true, so not skipping: "+format, args...)
+	}
+	t.Skipf(format, args...)
+}
+
+// fakeLink is a link whose frames are channels: the test writes what the
+// server reads into in, and reads what the server writes from out.
+type fakeLink struct {
+	in   chan []byte
+	out  chan []byte
+	done chan struct{}
+	once sync.Once
+}
+
+func newFakeLink() *fakeLink {
+	return &fakeLink{in: make(chan []byte, 64), out: make(chan []byte, 1024), done: make(chan struct{})}
+}
+
+func (l *fakeLink) readFrame(b []byte) (int, error) {
+	select {
+	case f := <-l.in:
+		return copy(b, f), nil
+	case <-l.done:
+		return 0, net.ErrClosed
+	}
+}
+
+func (l *fakeLink) writeFrame(b []byte) error {
+	select {
+	case l.out <- append([]byte(nil), b...):
+		return nil
+	default:
+		return errors.New("fake link: out queue full")
+	}
+}
+
+func (l *fakeLink) close() error {
+	l.once.Do(func() { close(l.done) })
+	return nil
+}
+
+// sent returns the frames the server has written so far.
+func (l *fakeLink) sent() [][]byte {
+	var fs [][]byte
+	for {
+		select {
+		case f := <-l.out:
+			fs = append(fs, f)
+		default:
+			return fs
+		}
+	}
+}
+
+// testClock is a settable clock for the loop's now func.
+type testClock struct{ t time.Time }
+
+func (c *testClock) now() time.Time          { return c.t }
+func (c *testClock) advance(d time.Duration) { c.t = c.t.Add(d) }
+
+var (
+	serverMAC = hwAddr{0x02, 0, 0, 0, 0, 0x01}
+	clientMAC = hwAddr{0x02, 0, 0, 0, 0, 0x02}
+	otherMAC  = hwAddr{0x02, 0, 0, 0, 0, 0x03}
+)
+
+// testConfig is a validated config for in-process tests, with an empty
+// options file so the host's /etc/ppp does not leak in.
+func testConfig(t testing.TB, mutate func(*config)) *config {
+	t.Helper()
+	cfg := defaultConfig()
+	cfg.Interfaces = []string{"veth0"}
+	cfg.ACName = "testAC"
+	cfg.FirstRemoteIP = "10.0.0.2"
+	opts := filepath.Join(t.TempDir(), "options")
+	if err := os.WriteFile(opts, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg.OptionsFile = opts
+	if mutate != nil {
+		mutate(cfg)
+	}
+	if err := cfg.validate(); err != nil {
+		t.Fatalf("validate: %v", err)
+	}
+	return cfg
+}
+
+func testLogger(t testing.TB) *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// newTestServer builds a server on one fake interface, driven directly
+// through its handlers (no goroutines) with a test clock.
+func newTestServer(t testing.TB, mutate func(*config)) (*server, *fakeLink, *iface, *testClock) {
+	t.Helper()
+	cfg := testConfig(t, mutate)
+	l := newFakeLink()
+	ifc := &iface{name: "veth0", mac: serverMAC, mtu: 1500, disc: l}
+	clk := &testClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	return newServer(cfg, testLogger(t), []*iface{ifc}, clk.now), l, ifc, clk
+}
+
+// frameOf builds a discovery frame with our encoder.
+func frameOf(dst, src hwAddr, code discoveryCode, sid uint16, tags ...tag) []byte {
+	var p discoveryPacket
+	p.reset(dst, src, code, sid)
+	for _, t := range tags {
+		p.add(t.typ, t.val)
+	}
+	return p.appendTo(nil)
+}
+
+func mustParse(t testing.TB, b []byte) *discoveryPacket {
+	t.Helper()
+	p := new(discoveryPacket)
+	if err := p.parse(b); err != nil {
+		t.Fatalf("parse %x: %v", b, err)
+	}
+	return p
+}
+
+// onlyFrame asserts that exactly one frame was sent and decodes it.
+func onlyFrame(t testing.TB, l *fakeLink) *discoveryPacket {
+	t.Helper()
+	fs := l.sent()
+	if len(fs) != 1 {
+		t.Fatalf("server sent %d frames, want 1", len(fs))
+	}
+	return mustParse(t, fs[0])
+}
+
+// readHexFile reads a testdata hex file: # comments, hex bytes with any
+// white space between them.
+func readHexFile(t testing.TB, path string) []byte {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sb strings.Builder
+	for _, line := range strings.Split(string(raw), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
+		}
+		sb.WriteString(strings.Join(strings.Fields(line), ""))
+	}
+	b, err := hex.DecodeString(sb.String())
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return b
+}
+
+// hexDiff renders two frames for a failure message.
+func hexDiff(want, got []byte) string {
+	return "\nwant:\n" + hex.Dump(want) + "got:\n" + hex.Dump(got)
+}

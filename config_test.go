@@ -1,0 +1,279 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// configFor parses and validates args with an empty options file.
+func configFor(t *testing.T, args ...string) (*config, error) {
+	t.Helper()
+	args = append([]string{"-O", writeFile(t, "options", "")}, args...)
+	cfg, err := parseArgs(args)
+	if err != nil {
+		return nil, err
+	}
+	return cfg, cfg.validate()
+}
+
+// The seed: the classic rp-pppoe command line.
+func TestSeedCommandLine(t *testing.T) {
+	cfg, err := configFor(t, "-I", "eth0", "-L", "10.0.0.1", "-R", "10.0.0.2", "-N", "64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.localIP != netip.MustParseAddr("10.0.0.1") || cfg.pool.size() != 64 ||
+		cfg.pool.remoteAddr(0) != netip.MustParseAddr("10.0.0.2") || cfg.pool.remoteAddr(63) != netip.MustParseAddr("10.0.0.65") {
+		t.Fatalf("local %v pool %d %v..%v", cfg.localIP, cfg.pool.size(), cfg.pool.remoteAddr(0), cfg.pool.remoteAddr(63))
+	}
+	if cfg.Mode != "auto" || cfg.MaxSessions != 64 {
+		t.Errorf("mode %q N %d", cfg.Mode, cfg.MaxSessions)
+	}
+}
+
+func TestFlags(t *testing.T) {
+	cfg, err := configFor(t, "-Ieth0", "-I", "eth1", "-C", "my ac", "-S", "a", "-Sb", "-rk", "-x", "2", "-o", "100",
+		"-i", "-F", "-T", "30", "-m", "1412", "-u", "-M", "hi", "-H", "http://x/", "-q", "/usr/sbin/pppd", "-d",
+		"-X", "/run/p.pid", "--cookie-lifetime", "10s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := config{Interfaces: []string{"eth0", "eth1"}, ACName: "my ac", ServiceNames: []string{"a", "b"},
+		RandomSessionIDs: true, Mode: "kernel", MaxSessionsPerMAC: 2, SessionOffset: 100, NoPADOWhenFull: true,
+		IdleTimeout: 30 * time.Second, MSS: 1412, UnitFromSession: true, MOTM: "hi", HURL: "http://x/",
+		LogLevel: "debug", PIDFile: "/run/p.pid", CookieLifetime: 10 * time.Second}
+	got := *cfg
+	if strings.Join(got.Interfaces, ",") != strings.Join(want.Interfaces, ",") ||
+		strings.Join(got.ServiceNames, ",") != strings.Join(want.ServiceNames, ",") ||
+		got.ACName != want.ACName || got.RandomSessionIDs != want.RandomSessionIDs || got.Mode != want.Mode ||
+		got.MaxSessionsPerMAC != want.MaxSessionsPerMAC || got.SessionOffset != want.SessionOffset ||
+		got.NoPADOWhenFull != want.NoPADOWhenFull || got.IdleTimeout != want.IdleTimeout || got.MSS != want.MSS ||
+		got.UnitFromSession != want.UnitFromSession || got.MOTM != want.MOTM || got.HURL != want.HURL ||
+		got.LogLevel != want.LogLevel || got.PIDFile != want.PIDFile || got.CookieLifetime != want.CookieLifetime {
+		t.Fatalf("got %+v", got)
+	}
+	if len(cfg.warnings) != 2 {
+		t.Errorf("warnings %q, want one each for -F and -q", cfg.warnings)
+	}
+}
+
+func TestTOMLAndOverride(t *testing.T) {
+	path := writeFile(t, "pppoed.toml", `
+interfaces = ["eth0"]
+ac_name = "from-file"
+service_names = ["x", "y"]
+local_ip = "192.168.100.1"
+first_remote_ip = "192.168.100.10"
+max_sessions = 10
+cookie_lifetime = "2m"
+`)
+	cfg, err := configFor(t, "-c", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ACName != "from-file" || cfg.MaxSessions != 10 || cfg.CookieLifetime != 2*time.Minute ||
+		strings.Join(cfg.ServiceNames, ",") != "x,y" {
+		t.Fatalf("file not applied: %+v", cfg)
+	}
+	cfg, err = configFor(t, "-c", path, "-C", "from-flag", "-S", "z", "-I", "eth9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ACName != "from-flag" || strings.Join(cfg.ServiceNames, ",") != "z" ||
+		strings.Join(cfg.Interfaces, ",") != "eth9" || cfg.MaxSessions != 10 {
+		t.Fatalf("flags did not override the file: %+v", cfg)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		toml string
+		want string // must appear in the one-line error
+	}{
+		{"no interface", nil, "", "-I"},
+		{"invalid -L", []string{"-I", "eth0", "-L", "10.0.0.300"}, "", "-L"},
+		{"IPv6 -R", []string{"-I", "eth0", "-R", "::1"}, "", "-R"},
+		{"-N zero", []string{"-I", "eth0", "-N", "0"}, "", "-N"},
+		{"-N too big", []string{"-I", "eth0", "-N", "65535"}, "", "-N"},
+		{"-N not a number", []string{"-I", "eth0", "-N", "lots"}, "", "-N"},
+		{"-R plus -N past the address space", []string{"-I", "eth0", "-R", "255.255.255.200", "-N", "100"}, "", "-R"},
+		{"-L inside the pool", []string{"-I", "eth0", "-L", "10.0.0.5", "-R", "10.0.0.2"}, "", "-L"},
+		{"duplicate -I", []string{"-I", "eth0", "-I", "eth0"}, "", "-I"},
+		{"-o past 65534", []string{"-I", "eth0", "-o", "65500", "-N", "64"}, "", "-o"},
+		{"-x negative", []string{"-I", "eth0", "-x", "-1"}, "", "-x"},
+		{"-m out of range", []string{"-I", "eth0", "-m", "20"}, "", "-m"},
+		{"unknown flag", []string{"-I", "eth0", "-Z"}, "", "-Z"},
+		{"stray argument", []string{"-I", "eth0", "extra"}, "", "extra"},
+		{"missing pool file", []string{"-I", "eth0", "-p", "/nonexistent/pool"}, "", "-p"},
+		{"unknown TOML key", nil, "interfaces = [\"eth0\"]\nac_nmae = \"typo\"\n", "ac_nmae"},
+		{"bad TOML value", nil, "interfaces = [\"eth0\"]\nmax_sessions = 0\n", "max_sessions"},
+		{"bad mode", nil, "interfaces = [\"eth0\"]\nmode = \"fast\"\n", "mode"},
+		{"TOML syntax", nil, "interfaces = [\"eth0\"\n", "line"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := tt.args
+			if tt.toml != "" {
+				args = append([]string{"-c", writeFile(t, "c.toml", tt.toml)}, args...)
+			}
+			args = append([]string{"-O", writeFile(t, "options", "")}, args...)
+			var stdout, stderr bytes.Buffer
+			code := realMain(args, &stdout, &stderr)
+			msg := stderr.String()
+			if code != 2 {
+				t.Fatalf("exit %d, want 2 (stderr %q)", code, msg)
+			}
+			if strings.Count(msg, "\n") != 1 || !strings.Contains(msg, tt.want) {
+				t.Fatalf("stderr %q: want one line naming %q", msg, tt.want)
+			}
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := realMain([]string{"-h"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, f := range []string{"-I", "-C", "-S", "-L", "-R", "-N", "-p", "-x", "-r", "-o", "-i", "-k", "-F", "-X", "-O", "-T", "-m", "-u", "-M", "-H", "-q", "-Q", "-g", "-c"} {
+		if !regexp.MustCompile(`\n  ` + f + `\s`).MatchString(stdout.String()) {
+			t.Errorf("usage does not document %s", f)
+		}
+	}
+}
+
+func TestSplitGetopt(t *testing.T) {
+	var path string
+	fs := newFlagSet(defaultConfig(), &path)
+	got := splitGetopt(fs, []string{"-Ieth0", "-rk", "-N64", "--tun", "-tun", "-log-level=debug", "-rZ", "--", "-Ix"})
+	want := []string{"-I", "eth0", "-r", "-k", "-N", "64", "--tun", "-tun", "-log-level=debug", "-rZ", "--", "-Ix"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("got %q\nwant %q", got, want)
+	}
+}
+
+func TestMissingInterface(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := realMain([]string{"-O", writeFile(t, "options", ""), "-I", "nosuchif0"}, &stdout, &stderr)
+	if code != 1 || strings.Count(stderr.String(), "does not exist") != 1 {
+		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+func TestPoolFile(t *testing.T) {
+	path := writeFile(t, "pool", `# rp-pppoe pool file
+10.1.0.1
+10.1.0.10-12
+10.1.0.20-18
+192.168.1.1:10.1.0.50
+
+`)
+	p, err := loadPoolFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"10.1.0.1", "10.1.0.10", "10.1.0.11", "10.1.0.12", "10.1.0.18", "10.1.0.19", "10.1.0.20", "10.1.0.50"}
+	if p.size() != len(want) {
+		t.Fatalf("size %d, want %d", p.size(), len(want))
+	}
+	def := netip.MustParseAddr("10.0.0.1")
+	for i, w := range want {
+		if got := p.remoteAddr(poolSlot(i)).String(); got != w {
+			t.Errorf("slot %d = %s, want %s", i, got, w)
+		}
+		wantLocal := def
+		if w == "10.1.0.50" {
+			wantLocal = netip.MustParseAddr("192.168.1.1")
+		}
+		if got := p.localAddr(poolSlot(i), def); got != wantLocal {
+			t.Errorf("slot %d local %s, want %s", i, got, wantLocal)
+		}
+	}
+	for _, bad := range []string{"10.1.0.1\nbogus\n", "10.1.0.1\n10.1.0.1\n", "# nothing\n", "10.1.0.1-300\n"} {
+		if _, err := loadPoolFile(writeFile(t, "bad", bad)); err == nil {
+			t.Errorf("accepted %q", bad)
+		}
+	}
+	cfg, err := configFor(t, "-I", "eth0", "-p", path)
+	if err != nil || cfg.MaxSessions != 8 {
+		t.Fatalf("-p: %v, N %d", err, cfg.MaxSessions)
+	}
+}
+
+// The seed's options file, byte for byte.
+const seedOptions = `require-pap
+require-chap
+login
+lcp-echo-interval 10
+lcp-echo-failure 2
+logfile /var/log/pppoe.log
+ms-dns 218.108.248.200
+ms-dns 8.8.4.4
+defaultroute
+`
+
+func TestSeedOptionsFile(t *testing.T) {
+	o, err := parsePPPOptions(strings.NewReader(seedOptions), "pppoe-server-options")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !o.requirePAP || !o.requireCHAP || o.requireMSCHAPv2 || !o.login || o.noAuth {
+		t.Errorf("auth: %+v", o)
+	}
+	if o.echoInterval != 10*time.Second || o.echoFailure != 2 || o.logFile != "/var/log/pppoe.log" {
+		t.Errorf("echo %v/%d logfile %q", o.echoInterval, o.echoFailure, o.logFile)
+	}
+	if len(o.dns) != 2 || o.dns[0].String() != "218.108.248.200" || o.dns[1].String() != "8.8.4.4" {
+		t.Errorf("dns %v", o.dns)
+	}
+	if len(o.notes) != 1 || !strings.Contains(o.notes[0], "defaultroute") {
+		t.Errorf("notes %q", o.notes)
+	}
+}
+
+func TestOptionsFileSyntax(t *testing.T) {
+	o, err := parsePPPOptions(strings.NewReader("# comment\nname \"my server\" # trailing\nms-wins 10.0.0.9\nmru 1400\nplugin rp-pppoe.so\n10.0.0.1:\nnoauth\n"), "f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.name != "my server" || o.mru != 1400 || len(o.wins) != 1 || !o.noAuth {
+		t.Fatalf("%+v", o)
+	}
+	for in, want := range map[string]string{
+		"lcp-echo-interval\n":     "needs an argument",
+		"defaultroute\nfoo-bar\n": "f:2: unknown option \"foo-bar\"",
+		"ms-dns 1.2.3\n":          "not an IPv4",
+		"require-mschap\n":        "not supported",
+		"name \"open\n":           "unterminated",
+	} {
+		if _, err := parsePPPOptions(strings.NewReader(in), "f"); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want %q", in, err, want)
+		}
+	}
+}
+
+func TestUsageErrorType(t *testing.T) {
+	_, err := configFor(t, "-I", "eth0", "-N", "0")
+	var ue *usageError
+	if !errors.As(err, &ue) {
+		t.Fatalf("%T is not a usageError", err)
+	}
+}

@@ -75,19 +75,22 @@ for pair in "$NS_S:$VETH_S" "$NS_C:$VETH_C"; do
 	ip netns exec "${pair%%:*}" sh -c "echo 1 > /proc/sys/net/ipv6/conf/${pair#*:}/disable_ipv6" 2>/dev/null || true
 done
 
-S() { ip netns exec "$NS_S" "$@"; }
 C() { ip netns exec "$NS_C" "$@"; }
 
 # --- capture + server ------------------------------------------------------
 PCAP="$TMP/discovery.pcap"
-C tcpdump -n -U -Z root -i "$VETH_C" -w "$PCAP" ether proto 0x8863 \
+# Started directly (not via a shell function) so $! is tcpdump's own pid
+# ('ip netns exec' execs the command).  Background jobs of a non-interactive
+# shell ignore SIGINT, so it is stopped with SIGTERM, which also flushes.
+ip netns exec "$NS_C" tcpdump -n -U -Z root -i "$VETH_C" -w "$PCAP" ether proto 0x8863 \
 	2>"$TMP/tcpdump.log" &
-PIDS+=($!)
+TCPDUMP_PID=$!
+PIDS+=("$TCPDUMP_PID")
 
 : >"$TMP/pppoe-server-options"   # empty: don't read /etc/ppp
 SERVER_CMD=(pppoe-server -F -I "$VETH_S" -C goldenAC -S svc1 -S svc2
 	-L 10.9.0.1 -R 10.9.0.2 -N 4 -O "$TMP/pppoe-server-options")
-S "${SERVER_CMD[@]}" >"$TMP/pppoe-server.log" 2>&1 &
+ip netns exec "$NS_S" "${SERVER_CMD[@]}" >"$TMP/pppoe-server.log" 2>&1 &
 PIDS+=($!)
 sleep 1.2
 
@@ -111,8 +114,8 @@ run padt      pppoe -I "$VETH_C" -k -e "$SESS"
 sleep 0.5
 
 # Stop tcpdump gracefully so the pcap is complete.
-kill -INT "${PIDS[0]}" 2>/dev/null || true
-wait "${PIDS[0]}" 2>/dev/null || true
+kill -TERM "$TCPDUMP_PID" 2>/dev/null || true
+wait "$TCPDUMP_PID" 2>/dev/null || true
 
 # --- extract frames ------------------------------------------------------------
 SID="${SESS%%:*}" SERVER_CMD="${SERVER_CMD[*]}" VETH_C="$VETH_C" MAC_S="$MAC_S" MAC_C="$MAC_C" \
@@ -120,6 +123,7 @@ RP_VER="$(pppoe -V 2>&1 | grep -Eo 'Version [0-9.]+' | head -n1 || true)" \
 PD_VER="$(pppoe-discovery -V 2>&1 | grep -Eo '[0-9]+\.[0-9]+\.[0-9]+' | head -n1 || true)" \
 "$PY" - "$PCAP" "$OUT" <<'PYEOF'
 import os, sys
+import scapy.layers.l2  # noqa: F401  (registers DLT_EN10MB for rdpcap)
 from scapy.utils import rdpcap
 
 pcap, out = sys.argv[1], sys.argv[2]
@@ -176,6 +180,9 @@ pads = one(lambda f: from_s(f) and f["code"] == PADS and f["hu"] == hu, "PADS")
 if pads["sid"] != sid:
     sys.exit("capture.sh: PADS session 0x%04x != printed %d" % (pads["sid"], sid))
 padt = one(lambda f: from_c(f) and f["code"] == PADT and f["sid"] == sid, "client PADT")
+# pppoe-server also sends a PADT of its own once its pppd fails to start (no
+# /dev/ppp here); keep it as an extra golden frame when it shows up.
+padt_srv = next((f for f in frames if from_s(f) and f["code"] == PADT and f["sid"] == sid), None)
 
 rp, pd = E.get("RP_VER", ""), E.get("PD_VER", "")
 srv = E["SERVER_CMD"]
@@ -193,6 +200,13 @@ out_files = [
     ("padt_rp_pppoe.hex", padt,
      "rp-pppoe pppoe (%s): pppoe -I %s -k -e %d:%s" % (rp, veth, sid, mac_s.hex(":"))),
 ]
+if padt_srv is not None:
+    out_files.append(("padt_rp_pppoe_server.hex", padt_srv,
+        "rp-pppoe pppoe-server (%s): %s ; sent on its own after its pppd "
+        "failed to start for session %d" % (rp, srv, sid)))
+else:
+    print("capture.sh: note: no server PADT seen; padt_rp_pppoe_server.hex not updated",
+          file=sys.stderr)
 for name, f, comment in out_files:
     raw = f["raw"]
     with open(os.path.join(out, name), "w") as fh:

@@ -35,6 +35,7 @@ func hotPaths(tb testing.TB) map[string]func() {
 	// From here on, writes go to a sink that keeps the last frame without
 	// allocating, so the measurement sees only the server's own work.
 	ifc.disc = &sinkLink{}
+	ifc.sess, ifc.sessW = ifc.disc, ifc.disc
 
 	return map[string]func(){
 		"parse":    func() { _ = p.parse(padiFrame) },
@@ -62,6 +63,7 @@ type sinkLink struct {
 func (l *sinkLink) readFrame([]byte) (int, error) { select {} }
 func (l *sinkLink) writeFrame(b []byte) error     { l.n = copy(l.last[:], b); return nil }
 func (l *sinkLink) close() error                  { return nil }
+func (l *sinkLink) newWriter() frameWriter        { return l }
 
 // TestHotPathAllocs fails if a per-frame path starts allocating.
 func TestHotPathAllocs(t *testing.T) {

@@ -54,6 +54,11 @@ type config struct {
 	LogLevel          string        `toml:"log_level"`
 	LogFile           string        `toml:"log_file"`
 	EtherTypes        string        `toml:"ether_types"`
+	CHAPSecrets       string        `toml:"chap_secrets"`
+	PAPSecrets        string        `toml:"pap_secrets"`
+	AuthTimeout       time.Duration `toml:"auth_timeout"`
+	AuthMaxFailures   int           `toml:"auth_max_failures"`
+	TUNName           string        `toml:"tun_name"`
 
 	// Derived by validate.
 	localIP       netip.Addr
@@ -70,15 +75,20 @@ type config struct {
 func defaultConfig() *config {
 	host, _ := os.Hostname()
 	return &config{
-		ACName:         host,
-		LocalIP:        "10.0.0.1",
-		FirstRemoteIP:  "10.67.15.1", // rp-pppoe's default
-		MaxSessions:    64,
-		Mode:           "auto",
-		CookieLifetime: 60 * time.Second,
-		SetupTimeout:   30 * time.Second,
-		LogLevel:       "info",
-		EtherTypes:     "8863:8864",
+		ACName:          host,
+		LocalIP:         "10.0.0.1",
+		FirstRemoteIP:   "10.67.15.1", // rp-pppoe's default
+		MaxSessions:     64,
+		Mode:            "auto",
+		CookieLifetime:  60 * time.Second,
+		LogLevel:        "info",
+		EtherTypes:      "8863:8864",
+		CHAPSecrets:     "/etc/ppp/chap-secrets",
+		PAPSecrets:      "/etc/ppp/pap-secrets",
+		AuthTimeout:     30 * time.Second,
+		AuthMaxFailures: 1,
+		TUNName:         "pppoed0",
+		SetupTimeout:    60 * time.Second,
 	}
 }
 
@@ -202,6 +212,11 @@ func newFlagSet(cfg *config, configPath *string) *flag.FlagSet {
 	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
 	fs.DurationVar(&cfg.CookieLifetime, "cookie-lifetime", cfg.CookieLifetime, "how long a PADO's AC-Cookie stays valid")
 	fs.DurationVar(&cfg.SetupTimeout, "setup-timeout", cfg.SetupTimeout, "end a session whose PPP setup has not completed by then")
+	fs.StringVar(&cfg.CHAPSecrets, "chap-secrets", cfg.CHAPSecrets, "pppd chap-secrets `file` (CHAP, MS-CHAPv2, and PAP after pap-secrets)")
+	fs.StringVar(&cfg.PAPSecrets, "pap-secrets", cfg.PAPSecrets, "pppd pap-secrets `file`")
+	fs.DurationVar(&cfg.AuthTimeout, "auth-timeout", cfg.AuthTimeout, "end a session that has not authenticated by then")
+	fs.IntVar(&cfg.AuthMaxFailures, "auth-max-failures", cfg.AuthMaxFailures, "authentication attempts before the link is closed")
+	fs.StringVar(&cfg.TUNName, "tun-name", cfg.TUNName, "name of the TUN device of the userspace data path")
 	return fs
 }
 
@@ -373,6 +388,15 @@ func (c *config) validate() error {
 	}
 	if c.SetupTimeout < time.Second {
 		return usagef("--setup-timeout/setup_timeout: %v is shorter than 1s", c.SetupTimeout)
+	}
+	if c.AuthTimeout < time.Second {
+		return usagef("--auth-timeout/auth_timeout: %v is shorter than 1s", c.AuthTimeout)
+	}
+	if c.AuthMaxFailures < 1 || c.AuthMaxFailures > 10 {
+		return usagef("--auth-max-failures/auth_max_failures: %d is outside 1..10", c.AuthMaxFailures)
+	}
+	if c.TUNName == "" || len(c.TUNName) >= 16 {
+		return usagef("--tun-name/tun_name: %q is not a valid interface name", c.TUNName)
 	}
 	switch c.Mode {
 	case "auto", "kernel", "tun":

@@ -103,3 +103,60 @@ const (
 	cookieMACLen    = 16
 	cookieLen       = cookieExpiryLen + cookieMACLen
 )
+
+// PPP protocol numbers (RFC 1661 §2, IANA PPP DLL protocol numbers).
+const (
+	protoIPv4   uint16 = 0x0021
+	protoIPv6   uint16 = 0x0057
+	protoLCP    uint16 = 0xc021
+	protoPAP    uint16 = 0xc023
+	protoCHAP   uint16 = 0xc223
+	protoIPCP   uint16 = 0x8021
+	protoIPv6CP uint16 = 0x8057
+	protoCCP    uint16 = 0x80fd
+
+	pppProtoLen = 2
+	optHdrLen   = 2 // option type and length (RFC 1661 §6)
+)
+
+// LCP configuration options (RFC 1661 §6, RFC 1570).
+const (
+	lcpOptMRU     = 1
+	lcpOptACCM    = 2
+	lcpOptAuth    = 3
+	lcpOptQuality = 4
+	lcpOptMagic   = 5
+	lcpOptPFC     = 7
+	lcpOptACFC    = 8
+)
+
+// IPCP configuration options (RFC 1332 §3, RFC 1877 §1).
+const (
+	ipcpOptAddresses   = 1 // deprecated IP-Addresses
+	ipcpOptCompression = 2 // Van Jacobson and friends
+	ipcpOptAddress     = 3
+	ipcpOptDNS1        = 129
+	ipcpOptWINS1       = 130
+	ipcpOptDNS2        = 131
+	ipcpOptWINS2       = 132
+)
+
+// Authentication (RFC 1334, RFC 1994, RFC 2759).
+const (
+	chapAlgMD5      = 5
+	chapAlgMSCHAPv2 = 0x81
+
+	papAuthReq = 1
+	papAuthAck = 2
+	papAuthNak = 3
+
+	chapChallenge = 1
+	chapResponse  = 2
+	chapSuccess   = 3
+	chapFailure   = 4
+
+	chapChallengeLen = 16
+	mschapv2RespLen  = 49
+	defaultMRU       = 1500 // RFC 1661 §6.1 when none is negotiated
+	minMRU           = 128  // as pppd
+)

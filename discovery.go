@@ -113,6 +113,7 @@ func (d *discoveryTags) collect(p *discoveryPacket) {
 // handleDiscovery handles one received discovery frame. b aliases a frame
 // buffer the caller keeps.
 func (s *server) handleDiscovery(ifc *iface, b []byte) {
+	s.clock = s.now()
 	p := &s.pkt
 	if err := p.parse(b); err != nil {
 		s.drop(ifc, parseDropReason(err), b)
@@ -270,6 +271,7 @@ func (s *server) onPADR(ifc *iface, p *discoveryPacket, t *discoveryTags) {
 	if s.cfg.MOTM != "" || s.cfg.HURL != "" {
 		s.sendPADM(sess)
 	}
+	s.startPPP(sess)
 }
 
 // onPADT ends a session at the peer's request (RFC 2516 §5.5). Both the

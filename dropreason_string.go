@@ -27,12 +27,14 @@ func _() {
 	_ = x[dropNoCookie-16]
 	_ = x[dropBadCookie-17]
 	_ = x[dropPADTUnknown-18]
-	_ = x[numDropReasons-19]
+	_ = x[dropBadPPP-19]
+	_ = x[dropUnknownSession-20]
+	_ = x[numDropReasons-21]
 }
 
-const _dropReason_name = "ShortFrameBadVerTypeBadLengthPayloadTooLongBadTagTooManyTagsOwnFrameSourceNotUnicastNotForUsUnexpectedCodePADISessionIDUnknownServiceFullMACLimitPADRBroadcastPADRSessionIDNoCookieBadCookiePADTUnknownnumDropReasons"
+const _dropReason_name = "ShortFrameBadVerTypeBadLengthPayloadTooLongBadTagTooManyTagsOwnFrameSourceNotUnicastNotForUsUnexpectedCodePADISessionIDUnknownServiceFullMACLimitPADRBroadcastPADRSessionIDNoCookieBadCookiePADTUnknownBadPPPUnknownSessionnumDropReasons"
 
-var _dropReason_index = [...]uint8{0, 10, 20, 29, 43, 49, 60, 68, 84, 92, 106, 119, 133, 137, 145, 158, 171, 179, 188, 199, 213}
+var _dropReason_index = [...]uint8{0, 10, 20, 29, 43, 49, 60, 68, 84, 92, 106, 119, 133, 137, 145, 158, 171, 179, 188, 199, 205, 219, 233}
 
 func (i dropReason) String() string {
 	idx := int(i) - 0

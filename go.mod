@@ -10,6 +10,7 @@ require (
 
 require (
 	github.com/mdlayher/socket v0.7.0 // indirect
-	golang.org/x/net v0.59.0 // indirect
+	golang.org/x/crypto v0.58.0 // indirect
+	golang.org/x/net v0.60.0 // indirect
 	golang.org/x/sync v0.23.0 // indirect
 )

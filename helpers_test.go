@@ -55,6 +55,8 @@ func (l *fakeLink) writeFrame(b []byte) error {
 	}
 }
 
+func (l *fakeLink) newWriter() frameWriter { return l }
+
 func (l *fakeLink) close() error {
 	l.once.Do(func() { close(l.done) })
 	return nil
@@ -120,9 +122,45 @@ func newTestServer(t testing.TB, mutate func(*config)) (*server, *fakeLink, *ifa
 	t.Helper()
 	cfg := testConfig(t, mutate)
 	l := newFakeLink()
-	ifc := &iface{name: "veth0", mac: serverMAC, mtu: 1500, disc: l}
+	ifc := &iface{name: "veth0", mac: serverMAC, mtu: 1500, disc: l, sess: newFakeLink()}
 	clk := &testClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	return newServer(cfg, testLogger(t), []*iface{ifc}, clk.now), l, ifc, clk
+	return newServer(cfg, testLogger(t), []*iface{ifc}, newFakeTUN(), clk.now), l, ifc, clk
+}
+
+// fakeTUN is a TUN device whose packets are channels: in holds what the
+// kernel would hand us, out what we wrote to it.
+type fakeTUN struct {
+	in   chan []byte
+	out  chan []byte
+	done chan struct{}
+	once sync.Once
+}
+
+func newFakeTUN() *fakeTUN {
+	return &fakeTUN{in: make(chan []byte, 64), out: make(chan []byte, 1024), done: make(chan struct{})}
+}
+
+func (t *fakeTUN) readPacket(b []byte) (int, error) {
+	select {
+	case p := <-t.in:
+		return copy(b, p), nil
+	case <-t.done:
+		return 0, net.ErrClosed
+	}
+}
+
+func (t *fakeTUN) writePacket(b []byte) error {
+	select {
+	case t.out <- append([]byte(nil), b...):
+		return nil
+	default:
+		return errors.New("fake tun: out queue full")
+	}
+}
+
+func (t *fakeTUN) close() error {
+	t.once.Do(func() { close(t.done) })
+	return nil
 }
 
 // frameOf builds a discovery frame with our encoder.

@@ -28,6 +28,13 @@ type packetLink struct {
 	rn     int
 	rerr   error
 
+	w *linkWriter // the owner's writer; other goroutines use newWriter
+}
+
+// linkWriter writes frames to a packetLink. Each writing goroutine has its
+// own, because the closure's state is per call.
+type linkWriter struct {
+	rc      syscall.RawConn
 	writeFn func(fd uintptr) bool
 	wbuf    []byte
 	werr    error
@@ -55,11 +62,17 @@ func openPacketLink(ifi *net.Interface, etherType uint16) (*packetLink, error) {
 		l.rn, l.rerr = unix.Read(int(fd), l.rbuf)
 		return l.rerr != unix.EAGAIN
 	}
-	l.writeFn = func(fd uintptr) bool {
-		_, l.werr = unix.Write(int(fd), l.wbuf)
-		return l.werr != unix.EAGAIN
-	}
+	l.w = l.newWriter().(*linkWriter)
 	return l, nil
+}
+
+func (l *packetLink) newWriter() frameWriter {
+	w := &linkWriter{rc: l.rc}
+	w.writeFn = func(fd uintptr) bool {
+		_, w.werr = unix.Write(int(fd), w.wbuf)
+		return w.werr != unix.EAGAIN
+	}
+	return w
 }
 
 // readFrame reads one whole Ethernet frame into b. The caller keeps b.
@@ -76,16 +89,19 @@ func (l *packetLink) readFrame(b []byte) (int, error) {
 	return l.rn, nil
 }
 
-// writeFrame sends one whole Ethernet frame. The caller keeps b.
-func (l *packetLink) writeFrame(b []byte) error {
-	l.wbuf = b
-	err := l.rc.Write(l.writeFn)
-	l.wbuf = nil
+// writeFrame sends one whole Ethernet frame with the owner's writer. The
+// caller keeps b.
+func (l *packetLink) writeFrame(b []byte) error { return l.w.writeFrame(b) }
+
+func (w *linkWriter) writeFrame(b []byte) error {
+	w.wbuf = b
+	err := w.rc.Write(w.writeFn)
+	w.wbuf = nil
 	if err != nil {
 		return err
 	}
-	if l.werr != nil {
-		return os.NewSyscallError("write", l.werr)
+	if w.werr != nil {
+		return os.NewSyscallError("write", w.werr)
 	}
 	return nil
 }

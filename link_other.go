@@ -14,4 +14,5 @@ type packetLink struct{}
 func openPacketLink(*net.Interface, uint16) (*packetLink, error) { return nil, errUnimplemented }
 func (*packetLink) readFrame([]byte) (int, error)                { return 0, errUnimplemented }
 func (*packetLink) writeFrame([]byte) error                      { return errUnimplemented }
+func (*packetLink) newWriter() frameWriter                       { return nil }
 func (*packetLink) close() error                                 { return errUnimplemented }

@@ -16,8 +16,10 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
@@ -30,6 +32,9 @@ var version = "dev"
 func main() { os.Exit(realMain(os.Args[1:], os.Stdout, os.Stderr)) }
 
 func realMain(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "client" {
+		return clientMain(args[1:], stdout, stderr)
+	}
 	if len(args) == 1 && (args[0] == "--version" || args[0] == "version") {
 		fmt.Fprintln(stdout, "pppoed", version)
 		return 0
@@ -87,10 +92,23 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		defer release()
 	}
 
+	if cfg.Mode == "kernel" {
+		if _, err := os.Stat("/dev/ppp"); err != nil {
+			return fmt.Errorf("kernel mode (-k): this kernel has no PPP support (/dev/ppp: %v); try modprobe pppoe, or use --tun", err)
+		}
+		return errors.New("kernel mode (-k) is not available in this build yet; use --tun")
+	}
+	if cfg.Mode == "auto" {
+		log.Info("using the userspace TUN data path")
+	}
+
 	var ifaces []*iface
 	defer func() {
 		for _, ifc := range ifaces {
 			ifc.disc.close()
+			if ifc.sess != nil {
+				ifc.sess.close()
+			}
 		}
 	}()
 	for _, name := range cfg.Interfaces {
@@ -107,15 +125,48 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		}
 		var mac hwAddr
 		copy(mac[:], ifi.HardwareAddr)
-		ifaces = append(ifaces, &iface{name: name, mac: mac, mtu: ifi.MTU, disc: disc})
+		ifc := &iface{name: name, mac: mac, mtu: ifi.MTU, disc: disc}
+		ifaces = append(ifaces, ifc)
+		if ifc.sess, err = openPacketLink(ifi, cfg.sessionType); err != nil {
+			return err
+		}
 	}
 
-	srv := newServer(cfg, log, ifaces, time.Now)
+	tun, err := setupTUN(cfg)
+	if err != nil {
+		return err
+	}
+	srv := newServer(cfg, log, ifaces, tun, time.Now)
 	log.Info("listening", "interfaces", cfg.Interfaces, "ac_name", cfg.ACName,
 		"services", cfg.ServiceNames, "max_sessions", cfg.MaxSessions, "mode", cfg.Mode)
 	srv.run(ctx)
 	ifaces = nil // run closed them
 	return nil
+}
+
+// setupTUN creates the data path's TUN device with the server's address and
+// routes the whole pool to it.
+func setupTUN(cfg *config) (*tunDevice, error) {
+	tun, err := openTUN(cfg.TUNName, ethPPPoEMTU)
+	if err != nil {
+		return nil, fmt.Errorf("tun: %w", err)
+	}
+	if err := tun.setAddr(cfg.localIP, netip.Addr{}); err != nil {
+		tun.close()
+		return nil, fmt.Errorf("tun %s: %w", cfg.TUNName, err)
+	}
+	addrs := make([]netip.Addr, cfg.pool.size())
+	for i := range addrs {
+		addrs[i] = cfg.pool.remoteAddr(poolSlot(i))
+	}
+	slices.SortFunc(addrs, func(a, b netip.Addr) int { return a.Compare(b) })
+	for _, p := range coveringPrefixes(addrs) {
+		if err := addRoute(cfg.TUNName, p); err != nil {
+			tun.close()
+			return nil, fmt.Errorf("route %s via %s: %w", p, cfg.TUNName, err)
+		}
+	}
+	return tun, nil
 }
 
 // waitInterface returns the interface once it exists and is up. A missing

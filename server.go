@@ -23,30 +23,39 @@ import (
 	"time"
 )
 
-// link is one socket: a packetLink, or a fake in tests.
+// link is one socket: a packetLink, or a fake in tests. readFrame and
+// writeFrame may run concurrently; a goroutine other than the loop that
+// writes gets its own writer from newWriter.
 type link interface {
 	readFrame(b []byte) (int, error)
 	writeFrame(b []byte) error
+	newWriter() frameWriter
 	close() error
 }
 
 // iface is an interface we serve.
 type iface struct {
-	name string
-	mac  hwAddr
-	mtu  int
-	disc link // discovery ethertype
+	name  string
+	mac   hwAddr
+	mtu   int
+	disc  link        // discovery ethertype
+	sess  link        // session ethertype
+	sessW frameWriter // the loop's writer on sess
 }
 
 // rxFrame hands a received frame from a reader to the loop. The loop owns f
 // from then on and puts it back.
 type rxFrame struct {
-	ifc *iface
-	f   *frame
-	n   int
+	ifc     *iface
+	f       *frame
+	n       int
+	session bool // session stage (else discovery)
 }
 
-const rxQueueLen = 256
+const (
+	rxQueueLen = 1024
+	tickEvery  = 250 * time.Millisecond
+)
 
 type server struct {
 	cfg      *config
@@ -55,6 +64,8 @@ type server struct {
 	ifaces   []*iface
 	cookies  *cookieJar
 	sessions *sessionTable
+	pool     *ipPool
+	dp       *dataPlane
 	rx       chan rxFrame
 	stats    stats
 	wg       sync.WaitGroup
@@ -71,21 +82,52 @@ type server struct {
 
 	acName   []byte
 	services [][]byte
+
+	// PPP, loop-owned.
+	clock         time.Time // now, as of the event being handled
+	ctrlTx        frame
+	lenBuf        [1]byte
+	protoBuf      [4]byte
+	fsmCfg        fsmConfig
+	authMethods   []authMethod
+	authName      string
+	authNameBytes []byte
+	chapSecrets   secretsCache
+	papSecrets    secretsCache
 }
 
-func newServer(cfg *config, log *slog.Logger, ifaces []*iface, now func() time.Time) *server {
+func newServer(cfg *config, log *slog.Logger, ifaces []*iface, tun tunDev, now func() time.Time) *server {
 	s := &server{
-		cfg:      cfg,
-		log:      log,
-		now:      now,
-		ifaces:   ifaces,
-		cookies:  newCookieJar(cfg.CookieLifetime),
-		sessions: newSessionTable(cfg.MaxSessions, cfg.SessionOffset, cfg.RandomSessionIDs),
-		rx:       make(chan rxFrame, rxQueueLen),
-		acName:   []byte(cfg.ACName),
+		cfg:         cfg,
+		log:         log,
+		now:         now,
+		ifaces:      ifaces,
+		cookies:     newCookieJar(cfg.CookieLifetime),
+		sessions:    newSessionTable(cfg.MaxSessions, cfg.SessionOffset, cfg.RandomSessionIDs),
+		pool:        cfg.pool,
+		rx:          make(chan rxFrame, rxQueueLen),
+		acName:      []byte(cfg.ACName),
+		fsmCfg:      defaultFSMConfig(),
+		authMethods: authMethodsFrom(cfg.opts),
+		authName:    cfg.opts.name,
+		chapSecrets: secretsCache{path: cfg.CHAPSecrets},
+		papSecrets:  secretsCache{path: cfg.PAPSecrets},
+		clock:       now(),
 	}
+	if s.authName == "" {
+		s.authName = cfg.ACName
+	}
+	s.authNameBytes = []byte(s.authName)
 	for _, n := range cfg.ServiceNames {
 		s.services = append(s.services, []byte(n))
+	}
+	s.dp = newDataPlane(cfg.MaxSessions, cfg.SessionOffset, cfg.sessionType, cfg.pool, tun, &s.stats)
+	s.dp.coarseNow.Store(s.clock.UnixNano())
+	for _, ifc := range ifaces {
+		if ifc.sess != nil {
+			ifc.sessW = ifc.sess
+			s.dp.tunW[ifc] = ifc.sess.newWriter()
+		}
 	}
 	return s
 }
@@ -93,14 +135,20 @@ func newServer(cfg *config, log *slog.Logger, ifaces []*iface, now func() time.T
 // run serves until ctx is cancelled, then ends every session and returns.
 func (s *server) run(ctx context.Context) {
 	for _, ifc := range s.ifaces {
-		s.wg.Add(1)
-		go s.runReader(ifc, ifc.disc)
+		s.wg.Add(2)
+		go s.runReader(ifc, ifc.disc, false)
+		go s.runReader(ifc, ifc.sess, true)
 	}
+	s.wg.Add(1)
+	go s.runTunReader()
 	s.runLoop(ctx)
 	s.closing.Store(true)
+	s.dp.closing.Store(true)
 	for _, ifc := range s.ifaces {
 		ifc.disc.close()
+		ifc.sess.close()
 	}
+	s.dp.tun.close()
 	s.wg.Wait()
 	// Frames still queued belong to nobody now.
 	for {
@@ -113,11 +161,13 @@ func (s *server) run(ctx context.Context) {
 	}
 }
 
-// runReader reads frames from one socket and posts them to the loop.
-func (s *server) runReader(ifc *iface, l link) {
+// runReader reads frames from one socket and posts them to the loop. On the
+// session socket, IPv4 of an established session is forwarded to the TUN
+// right here and never reaches the loop.
+func (s *server) runReader(ifc *iface, l link, session bool) {
 	defer s.wg.Done()
-	s.log.Debug("reader started", "iface", ifc.name)
-	defer s.log.Debug("reader stopped", "iface", ifc.name)
+	s.log.Debug("reader started", "iface", ifc.name, "session", session)
+	defer s.log.Debug("reader stopped", "iface", ifc.name, "session", session)
 	var lastErr time.Time
 	for {
 		f := getFrame()
@@ -136,8 +186,12 @@ func (s *server) runReader(ifc *iface, l link) {
 			time.Sleep(100 * time.Millisecond)
 			continue
 		}
+		if session && s.dp.forwardUp(ifc, f[:n]) {
+			putFrame(f)
+			continue
+		}
 		select {
-		case s.rx <- rxFrame{ifc, f, n}:
+		case s.rx <- rxFrame{ifc, f, n, session}:
 		default:
 			s.stats.add(statQueueFull)
 			putFrame(f)
@@ -148,35 +202,37 @@ func (s *server) runReader(ifc *iface, l link) {
 // runLoop is the event loop. It returns once ctx is cancelled and every
 // session has been ended.
 func (s *server) runLoop(ctx context.Context) {
-	tick := time.NewTicker(time.Second)
+	tick := time.NewTicker(tickEvery)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
+			s.clock = s.now()
 			s.shutdown()
 			return
 		case fr := <-s.rx:
 			s.stats.add(statRxFrames)
-			s.handleDiscovery(fr.ifc, fr.f[:fr.n])
+			if fr.session {
+				s.handleSessionFrame(fr.ifc, fr.f[:fr.n])
+			} else {
+				s.handleDiscovery(fr.ifc, fr.f[:fr.n])
+			}
 			putFrame(fr.f)
 		case <-tick.C:
-			s.onTick(s.now())
+			s.clock = s.now()
+			s.onTick(s.clock)
 		}
 	}
 }
 
-// onTick ends sessions whose deadline has passed.
+// onTick runs every session's timers.
 func (s *server) onTick(now time.Time) {
+	s.clock = now
+	s.dp.coarseNow.Store(now.UnixNano())
 	for i := range s.sessions.slots {
-		sess := &s.sessions.slots[i]
-		if sess.state == stateFree || now.Before(sess.deadline) {
-			continue
+		if sess := &s.sessions.slots[i]; sess.state != stateFree {
+			s.onSessionTick(sess, now)
 		}
-		reason := "PPP setup timed out"
-		if sess.state == stateUp {
-			reason = "idle timeout"
-		}
-		s.endSession(sess, reason, true)
 	}
 }
 
@@ -185,10 +241,24 @@ func (s *server) onTick(now time.Time) {
 // frees everything the session held.
 func (s *server) endSession(sess *session, reason string, notifyPeer bool) {
 	if notifyPeer {
+		if sess.lcp.state == stOpened {
+			// Tell PPP first, as pppd would, then PPPoE; we do not wait
+			// for the Terminate-Ack.
+			sess.termID++
+			s.sendCP(sess, protoLCP, uint8(cpTermReq), sess.termID, nil, nil, nil)
+		}
 		s.sendPADT(sess)
 	}
-	sess.log.Info("session ended", "reason", reason, "duration", s.now().Sub(sess.started).Round(time.Millisecond))
+	attrs := []any{"reason", reason, "duration", s.clock.Sub(sess.started).Round(time.Millisecond)}
+	if sess.slot != noSlot {
+		attrs = append(attrs, "ip", s.pool.remoteAddr(sess.slot).String())
+	}
+	sess.log.Info("session ended", attrs...)
 	s.stats.add(statSessionsEnded)
+	s.dp.unpublish(sess)
+	if sess.slot != noSlot {
+		s.pool.free(sess.slot)
+	}
 	s.sessions.release(sess)
 }
 
@@ -204,6 +274,7 @@ func (s *server) shutdown() {
 
 // send encodes o into the loop's transmit buffer and writes it.
 func (s *server) send(ifc *iface, o *discoveryPacket) {
+	o.etherType = s.cfg.discoveryType
 	b := o.appendTo(s.tx[:0])
 	if err := ifc.disc.writeFrame(b); err != nil {
 		s.stats.add(statTxErrors)
@@ -250,6 +321,8 @@ const (
 	dropNoCookie
 	dropBadCookie
 	dropPADTUnknown
+	dropBadPPP
+	dropUnknownSession
 	numDropReasons
 )
 
@@ -282,11 +355,21 @@ const (
 	statRefused
 	statSessionsStarted
 	statSessionsEnded
+	statSessionsUp
+	statAuthFailures
+	statProtocolRejects
+	statDataUp
+	statDataDown
+	statDataDropped
+	statSpoofDropped
+	statNoSession
+	statTooBig
 	numStats
 )
 
 var statNames = [numStats]string{"rx_frames", "tx_frames", "tx_errors", "rx_queue_full", "pado_sent",
-	"duplicate_padr", "padr_refused", "sessions_started", "sessions_ended"}
+	"duplicate_padr", "padr_refused", "sessions_started", "sessions_ended", "sessions_up", "auth_failures",
+	"protocol_rejects", "ip_up", "ip_down", "ip_dropped", "ip_spoofed", "ip_no_session", "ip_too_big"}
 
 // stats are counters shared by the readers and the loop.
 type stats struct {

@@ -13,8 +13,8 @@ func TestLoop(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		cfg := testConfig(t, func(c *config) { c.SetupTimeout = 5 * time.Second })
 		l := newFakeLink()
-		ifc := &iface{name: "veth0", mac: serverMAC, mtu: 1500, disc: l}
-		s := newServer(cfg, testLogger(t), []*iface{ifc}, time.Now)
+		ifc := &iface{name: "veth0", mac: serverMAC, mtu: 1500, disc: l, sess: newFakeLink()}
+		s := newServer(cfg, testLogger(t), []*iface{ifc}, newFakeTUN(), time.Now)
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { s.run(ctx); close(done) }()

@@ -45,8 +45,25 @@ type session struct {
 	maxPayload  uint16 // RFC 4638 value agreed in PADS, 0 if none
 
 	started  time.Time
-	deadline time.Time // setup or idle deadline
+	deadline time.Time // PPP setup must be complete by then
 	log      *slog.Logger
+
+	// PPP, loop-owned (pppsession.go).
+	phase      phase
+	lcp        fsm
+	lcpL       lcpLayer
+	ipcp       fsm
+	ipcpL      ipcpLayer
+	auth       authState
+	slot       poolSlot // the client's address, noSlot until the network phase
+	data       *dataSession
+	lastHeard  time.Time
+	echoAt     time.Time
+	echoID     uint8
+	termID     uint8
+	protoRejID uint8
+	endReason  string
+	upAt       time.Time
 }
 
 // startKey finds a session that is still starting by its PADR's cookie.
@@ -127,7 +144,7 @@ func (t *sessionTable) create(ifc *iface, peer hwAddr, cookieMAC [cookieMACLen]b
 		return nil
 	}
 	s := &t.slots[int(id)-int(t.offset)-1]
-	*s = session{id: id, state: stateStarting, iface: ifc, peer: peer, cookieMAC: cookieMAC}
+	*s = session{id: id, state: stateStarting, iface: ifc, peer: peer, cookieMAC: cookieMAC, slot: noSlot}
 	t.active++
 	t.perMAC[peer]++
 	t.starting[startKey{peer, cookieMAC}] = id
@@ -162,7 +179,7 @@ func (t *sessionTable) release(s *session) {
 		delete(t.perMAC, s.peer)
 	}
 	id := s.id
-	*s = session{id: id}
+	*s = session{id: id, slot: noSlot}
 	t.active--
 	t.free.push(id)
 }

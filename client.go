@@ -1,0 +1,689 @@
+// pppoed client: a PPPoE client for tests and load, on the same codecs and
+// automata as the server.
+//
+// One event loop (runLoop) owns every session, as on the server; reader
+// goroutines post frames to it. Each session has its own MAC address,
+// locally administered and derived from the interface's, so one process can
+// stand for many subscribers; the interface is put in promiscuous mode so
+// frames to those addresses reach us. With --tun each session gets a TUN
+// device with its address, and a goroutine per direction moves IPv4
+// between it and the session.
+
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+type clientConfig struct {
+	ifname       string
+	user         string
+	pass         string
+	auth         []authMethod
+	service      string
+	n            int
+	rate         float64
+	tun          bool
+	defaultRoute bool
+	timeout      time.Duration
+	verbose      bool
+}
+
+func parseClientArgs(args []string) (*clientConfig, error) {
+	c := &clientConfig{}
+	fs := flag.NewFlagSet("pppoed client", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var auth string
+	fs.StringVar(&c.ifname, "I", "", "dial on this `interface`")
+	fs.StringVar(&c.user, "u", "", "user name")
+	fs.StringVar(&c.pass, "p", "", "password")
+	fs.StringVar(&auth, "auth", "", "only answer this method: pap, chap or mschapv2 (default: whatever the server asks)")
+	fs.StringVar(&c.service, "S", "", "Service-Name to ask for (default: any)")
+	fs.IntVar(&c.n, "n", 1, "number of sessions, each with its own MAC")
+	fs.Float64Var(&c.rate, "rate", 0, "start at most this many sessions a second (0: no limit)")
+	fs.BoolVar(&c.tun, "tun", false, "bring up a TUN device with each session's address")
+	fs.BoolVar(&c.defaultRoute, "default-route", false, "with --tun, route everything through the first session")
+	fs.DurationVar(&c.timeout, "timeout", 60*time.Second, "give up on sessions not up by then")
+	fs.BoolVar(&c.verbose, "v", false, "log every session event")
+	if err := fs.Parse(splitGetopt(fs, args)); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Println("Usage: pppoed client -I IF -u USER -p PASS [--auth pap|chap|mschapv2] [-S SVC] [-n N] [--rate R] [--tun] [--default-route]")
+			fs.SetOutput(os.Stdout)
+			fs.PrintDefaults()
+		}
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, usagef("unexpected argument %q", fs.Arg(0))
+	}
+	if c.ifname == "" {
+		return nil, usagef("-I: no interface given")
+	}
+	if c.n < 1 || c.n > 65534 {
+		return nil, usagef("-n: %d is outside 1..65534", c.n)
+	}
+	if c.defaultRoute && !c.tun {
+		return nil, usagef("--default-route needs --tun")
+	}
+	c.auth = []authMethod{authMSCHAPv2, authCHAP, authPAP}
+	if auth != "" {
+		m, err := parseAuthName(auth)
+		if err != nil {
+			return nil, usagef("--auth: %v", err)
+		}
+		c.auth = []authMethod{m}
+	}
+	return c, nil
+}
+
+func clientMain(args []string, stdout, stderr io.Writer) int {
+	cfg, err := parseClientArgs(args)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "pppoed client: %v\n", err)
+		return 2
+	}
+	level := slog.LevelWarn
+	if cfg.verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	d, err := newDialer(cfg, log, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "pppoed client: %v\n", err)
+		return 1
+	}
+	if !d.run(ctx) {
+		return 1
+	}
+	return 0
+}
+
+// clientState is where a client session is.
+type clientState uint8
+
+const (
+	csDiscovery clientState = iota
+	csRequest
+	csPPP
+	csUp
+	csFailed
+	csDone
+)
+
+// csess is one dialled session.
+type csess struct {
+	session
+	idx      int
+	state    clientState
+	hostUniq [4]byte
+	ac       hwAddr
+	cookie   []byte
+	tries    int
+	retryAt  time.Time
+	papID    uint8
+	peerCh   [16]byte
+	tunP     atomic.Pointer[tunDevice] // read by the session reader
+	failWhy  string
+	tunWg    sync.WaitGroup
+}
+
+type dialer struct {
+	cfg    *clientConfig
+	log    *slog.Logger
+	out    io.Writer
+	ifi    *net.Interface
+	disc   *packetLink
+	sessL  *packetLink
+	rx     chan rxFrame
+	wg     sync.WaitGroup
+	clock  time.Time
+	ctrlTx frame
+	tx     frame
+	pkt    discoveryPacket
+	out2   discoveryPacket
+	fsmCfg fsmConfig
+
+	sessions []*csess
+	byMAC    map[hwAddr]*csess
+	started  int
+	firstAt  time.Time
+	lastUpAt time.Time
+	nUp      int
+	nFailed  int
+}
+
+func newDialer(cfg *clientConfig, log *slog.Logger, out io.Writer) (*dialer, error) {
+	ifi, err := ifaceInfo(cfg.ifname)
+	if err != nil {
+		return nil, err
+	}
+	d := &dialer{cfg: cfg, log: log, out: out, ifi: ifi, rx: make(chan rxFrame, 4096), fsmCfg: defaultFSMConfig(), byMAC: map[hwAddr]*csess{}}
+	if d.disc, err = openPacketLink(ifi, etherTypeDiscovery); err != nil {
+		return nil, err
+	}
+	if d.sessL, err = openPacketLink(ifi, etherTypeSession); err != nil {
+		d.disc.close()
+		return nil, err
+	}
+	if cfg.n > 1 {
+		// Frames to our extra MACs must reach the sockets.
+		if err := d.sessL.conn.SetPromiscuous(true); err != nil {
+			log.Warn("cannot make the interface promiscuous", "err", err)
+		}
+	}
+	var base hwAddr
+	copy(base[:], ifi.HardwareAddr)
+	for i := range cfg.n {
+		cs := &csess{idx: i}
+		mac := base
+		if i > 0 {
+			// A locally administered address per session.
+			mac = hwAddr{0x02 | (base[0] &^ 0x03), base[1], base[2], byte(i >> 16), byte(i >> 8), byte(i)}
+			mac[3] ^= base[3]
+		}
+		binary.BigEndian.PutUint32(cs.hostUniq[:], uint32(i))
+		cs.iface = &iface{name: cfg.ifname, mac: mac, mtu: ifi.MTU, disc: d.disc, sess: d.sessL, sessW: d.sessL}
+		cs.slot = noSlot
+		d.sessions = append(d.sessions, cs)
+		d.byMAC[mac] = cs
+	}
+	return d, nil
+}
+
+// run dials every session, prints each one as it comes up and a summary,
+// then keeps them up until ctx ends. It reports whether all came up.
+func (d *dialer) run(ctx context.Context) bool {
+	d.wg.Add(2)
+	go d.read(d.disc, false)
+	go d.read(d.sessL, true)
+	defer func() {
+		d.disc.close()
+		d.sessL.close()
+		d.wg.Wait()
+	}()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	d.clock = time.Now()
+	d.firstAt = d.clock
+	deadline := d.clock.Add(d.cfg.timeout)
+	summarized := false
+	for {
+		select {
+		case <-ctx.Done():
+			d.clock = time.Now()
+			d.hangUp()
+			if !summarized {
+				d.summary()
+			}
+			return d.nUp == d.cfg.n
+		case fr := <-d.rx:
+			d.clock = time.Now()
+			if fr.session {
+				d.onSessionFrame(fr.f[:fr.n])
+			} else {
+				d.onDiscovery(fr.f[:fr.n])
+			}
+			putFrame(fr.f)
+		case <-tick.C:
+			d.clock = time.Now()
+			d.onTick()
+			if !summarized && d.clock.After(deadline) {
+				for _, cs := range d.sessions {
+					if cs.state < csUp {
+						d.fail(cs, "timed out")
+					}
+				}
+			}
+		}
+		if !summarized && d.nUp+d.nFailed == d.cfg.n {
+			d.summary()
+			summarized = true
+			if d.nFailed > 0 {
+				d.hangUp()
+				return false
+			}
+		}
+	}
+}
+
+func (d *dialer) read(l *packetLink, session bool) {
+	defer d.wg.Done()
+	for {
+		f := getFrame()
+		n, err := l.readFrame(f[:])
+		if err != nil {
+			putFrame(f)
+			return
+		}
+		if session && d.forwardUp(f[:n]) {
+			putFrame(f)
+			continue
+		}
+		select {
+		case d.rx <- rxFrame{f: f, n: n, session: session}:
+		default:
+			putFrame(f)
+		}
+	}
+}
+
+func (d *dialer) onTick() {
+	// Start new sessions at the configured rate.
+	for d.started < len(d.sessions) {
+		if d.cfg.rate > 0 && float64(d.started) >= d.cfg.rate*d.clock.Sub(d.firstAt).Seconds()+1 {
+			break
+		}
+		d.sendPADI(d.sessions[d.started])
+		d.started++
+	}
+	for _, cs := range d.sessions {
+		switch cs.state {
+		case csDiscovery, csRequest:
+			if !d.clock.Before(cs.retryAt) {
+				if cs.tries >= 5 {
+					d.fail(cs, "no answer in discovery")
+				} else if cs.state == csDiscovery {
+					d.sendPADI(cs)
+				} else {
+					d.sendPADR(cs)
+				}
+			}
+		case csPPP, csUp:
+			if !cs.lcp.deadline.IsZero() && !d.clock.Before(cs.lcp.deadline) {
+				cs.lcp.timeout(d.clock)
+			}
+			if !cs.ipcp.deadline.IsZero() && !d.clock.Before(cs.ipcp.deadline) {
+				cs.ipcp.timeout(d.clock)
+			}
+			if cs.phase == phaseAuthenticate && cs.lcpL.peerAuth == authPAP && !d.clock.Before(cs.retryAt) {
+				d.sendPAP(cs)
+			}
+		}
+	}
+}
+
+func (d *dialer) sendDiscovery(cs *csess, dst hwAddr, code discoveryCode, withCookie bool) {
+	o := &d.out2
+	o.reset(dst, cs.iface.mac, code, 0)
+	o.add(tagServiceName, []byte(d.cfg.service))
+	o.add(tagHostUniq, cs.hostUniq[:])
+	if withCookie && cs.cookie != nil {
+		o.add(tagACCookie, cs.cookie)
+	}
+	if err := d.disc.writeFrame(o.appendTo(d.tx[:0])); err != nil {
+		d.log.Debug("send failed", "err", err)
+	}
+	cs.tries++
+	cs.retryAt = d.clock.Add(time.Second)
+}
+
+func (d *dialer) sendPADI(cs *csess) { d.sendDiscovery(cs, broadcastAddr, codePADI, false) }
+func (d *dialer) sendPADR(cs *csess) { d.sendDiscovery(cs, cs.ac, codePADR, true) }
+
+func (d *dialer) onDiscovery(b []byte) {
+	p := &d.pkt
+	if p.parse(b) != nil {
+		return
+	}
+	cs := d.byMAC[p.dst]
+	if cs == nil {
+		return
+	}
+	var t discoveryTags
+	t.collect(p)
+	if !t.hasHostUniq || string(t.hostUniq) != string(cs.hostUniq[:]) {
+		return
+	}
+	switch {
+	case p.code == codePADO && cs.state == csDiscovery:
+		if !t.hasCookie {
+			return
+		}
+		cs.ac, cs.cookie = p.src, append([]byte(nil), t.cookie...)
+		cs.state, cs.tries = csRequest, 0
+		d.sendPADR(cs)
+	case p.code == codePADS && cs.state == csRequest && p.src == cs.ac:
+		if v, ok := p.find(tagServiceNameError); ok {
+			d.fail(cs, fmt.Sprintf("Service-Name-Error %q", v))
+			return
+		}
+		if v, ok := p.find(tagACSystemError); ok {
+			d.fail(cs, fmt.Sprintf("AC-System-Error %q", v))
+			return
+		}
+		if p.sessionID == 0 {
+			d.fail(cs, "PADS with session ID 0")
+			return
+		}
+		cs.id, cs.peer, cs.state = p.sessionID, p.src, csPPP
+		cs.started = d.clock
+		cs.log = d.log.With("mac", cs.iface.mac.String(), "sid", cs.id)
+		d.startPPP(cs)
+	case p.code == codePADT && p.src == cs.ac && p.sessionID == cs.id && cs.state >= csPPP && cs.state <= csUp:
+		d.fail(cs, "server sent PADT")
+	}
+}
+
+func (d *dialer) startPPP(cs *csess) {
+	sess := &cs.session
+	sess.phase = phaseEstablish
+	sess.lcpL.reset(d, sess, true, d.cfg.auth, 0)
+	sess.lcp.init(protoLCP, &sess.lcpL, d.fsmCfg, &d.ctrlTx, func(pkt []byte) { d.sendPPP(sess, protoLCP, pkt) })
+	sess.ipcp.init(protoIPCP, &sess.ipcpL, d.fsmCfg, &d.ctrlTx, func(pkt []byte) { d.sendPPP(sess, protoIPCP, pkt) })
+	sess.lcp.up(d.clock)
+	sess.lcp.open(d.clock)
+}
+
+func (d *dialer) sendPPP(sess *session, proto uint16, pkt []byte) {
+	b := d.ctrlTx[:headroom+len(pkt)]
+	putSessionHeader(b, sess.peer, sess.iface.mac, etherTypeSession, sess.id, proto)
+	sess.iface.sessW.writeFrame(b)
+}
+
+func (d *dialer) sendCP(sess *session, proto uint16, code, id uint8, a, b, c []byte) {
+	d.sendPPP(sess, proto, appendCP(d.ctrlTx[headroom:headroom], code, id, a, b, c))
+}
+
+// csessOf finds the client session a session-stage frame belongs to.
+func (d *dialer) csessOf(b []byte, h *pppoeHeader) *csess {
+	if h.parse(b) != nil || h.code != codeSession || len(h.payload) < pppProtoLen {
+		return nil
+	}
+	cs := d.byMAC[h.dst]
+	if cs == nil || cs.state < csPPP || cs.state > csUp || cs.id != h.sessionID || cs.peer != h.src {
+		return nil
+	}
+	return cs
+}
+
+func (d *dialer) onSessionFrame(b []byte) {
+	var h pppoeHeader
+	cs := d.csessOf(b, &h)
+	if cs == nil {
+		return
+	}
+	proto := binary.BigEndian.Uint16(h.payload)
+	pkt := h.payload[pppProtoLen:]
+	switch proto {
+	case protoLCP:
+		cs.lcp.input(d.clock, pkt)
+	case protoPAP, protoCHAP:
+		d.onAuth(cs, proto, pkt)
+	case protoIPCP:
+		if cs.phase == phaseNetwork {
+			cs.ipcp.input(d.clock, pkt)
+		}
+	}
+}
+
+func (d *dialer) onLCPUp(sess *session) {
+	cs := d.csessFor(sess)
+	switch sess.lcpL.peerAuth {
+	case authNone:
+		d.networkPhase(cs)
+	case authPAP:
+		sess.phase = phaseAuthenticate
+		d.sendPAP(cs)
+	default:
+		sess.phase = phaseAuthenticate // wait for the challenge
+	}
+}
+
+func (d *dialer) csessFor(sess *session) *csess {
+	for _, cs := range d.sessions {
+		if &cs.session == sess {
+			return cs
+		}
+	}
+	panic("pppoed client: session not found")
+}
+
+func (d *dialer) sendPAP(cs *csess) {
+	cs.papID++
+	u, p := []byte(d.cfg.user), []byte(d.cfg.pass)
+	d.sendCP(&cs.session, protoPAP, papAuthReq, cs.papID, append([]byte{byte(len(u))}, u...), append([]byte{byte(len(p))}, p...), nil)
+	cs.retryAt = d.clock.Add(3 * time.Second)
+}
+
+func (d *dialer) onAuth(cs *csess, proto uint16, pkt []byte) {
+	code, id, data, ok := parseCP(pkt)
+	if !ok || cs.phase != phaseAuthenticate {
+		return
+	}
+	msg := func(b []byte) string {
+		if proto == protoPAP && len(b) > 0 && int(b[0]) < len(b) {
+			return string(b[1 : 1+int(b[0])])
+		}
+		return string(b)
+	}
+	switch {
+	case proto == protoPAP && code == papAuthAck:
+		d.networkPhase(cs)
+	case proto == protoPAP && code == papAuthNak:
+		d.authFailed(cs, msg(data))
+	case proto == protoCHAP && code == chapChallenge:
+		if len(data) < 1 || len(data) < 1+int(data[0]) {
+			return
+		}
+		ch := data[1 : 1+int(data[0])]
+		switch cs.lcpL.peerAuth {
+		case authCHAP:
+			r := chapMD5Response(id, []byte(d.cfg.pass), ch)
+			d.sendCP(&cs.session, protoCHAP, chapResponse, id, []byte{16}, r[:], []byte(d.cfg.user))
+		case authMSCHAPv2:
+			if len(ch) != 16 {
+				d.authFailed(cs, "MS-CHAPv2 challenge is not 16 bytes")
+				return
+			}
+			cs.auth.challenge = [16]byte(ch)
+			rand.Read(cs.peerCh[:])
+			nt := generateNTResponse(cs.auth.challenge, cs.peerCh, stripDomain(d.cfg.user), d.cfg.pass)
+			val := make([]byte, 0, 1+mschapv2RespLen)
+			val = append(val, mschapv2RespLen)
+			val = append(val, cs.peerCh[:]...)
+			val = append(val, make([]byte, 8)...)
+			val = append(val, nt[:]...)
+			val = append(val, 0)
+			d.sendCP(&cs.session, protoCHAP, chapResponse, id, val, []byte(d.cfg.user), nil)
+			cs.auth.success = generateAuthenticatorResponse(d.cfg.pass, nt, cs.peerCh, cs.auth.challenge, stripDomain(d.cfg.user))
+		}
+	case proto == protoCHAP && code == chapSuccess:
+		if cs.lcpL.peerAuth == authMSCHAPv2 && !strings.HasPrefix(string(data), cs.auth.success) {
+			d.authFailed(cs, "the server's MS-CHAPv2 authenticator response is wrong")
+			return
+		}
+		d.networkPhase(cs)
+	case proto == protoCHAP && code == chapFailure:
+		d.authFailed(cs, msg(data))
+	}
+}
+
+func stripDomain(u string) string {
+	if i := strings.LastIndexByte(u, '\\'); i >= 0 {
+		return u[i+1:]
+	}
+	return u
+}
+
+func (d *dialer) authFailed(cs *csess, msg string) {
+	d.fail(cs, fmt.Sprintf("authentication failed: %q", msg))
+}
+
+func (d *dialer) networkPhase(cs *csess) {
+	cs.phase = phaseNetwork
+	cs.ipcpL.resetClient(d, &cs.session)
+	cs.ipcp.up(d.clock)
+	cs.ipcp.open(d.clock)
+}
+
+func (d *dialer) onIPCPUp(sess *session) {
+	cs := d.csessFor(sess)
+	if cs.state == csUp {
+		return
+	}
+	cs.state = csUp
+	d.nUp++
+	d.lastUpAt = d.clock
+	dns := sess.ipcpL.dnsServers()
+	var dnsStr []string
+	for _, a := range dns {
+		dnsStr = append(dnsStr, a.String())
+	}
+	fmt.Fprintf(d.out, "session %d up: mac=%s sid=%d ip=%s peer=%s dns=%s\n", cs.idx, cs.iface.mac, cs.id,
+		sess.ipcpL.local, sess.ipcpL.peerAddr, strings.Join(dnsStr, ","))
+	if d.cfg.tun {
+		if err := d.startTUN(cs); err != nil {
+			fmt.Fprintf(d.out, "session %d: tun: %v\n", cs.idx, err)
+		}
+	}
+}
+
+func (d *dialer) onIPCPDown(sess *session) {}
+func (d *dialer) onIPCPFinished(sess *session) {
+	d.fail(d.csessFor(sess), "IPCP failed")
+}
+func (d *dialer) onLCPDown(sess *session) {}
+func (d *dialer) onLCPFinished(sess *session) {
+	cs := d.csessFor(sess)
+	if cs.state <= csUp {
+		d.fail(cs, "LCP terminated")
+	}
+}
+func (d *dialer) onProtocolReject(sess *session, proto uint16) {}
+
+// fail ends a session that did not come up, or went down.
+func (d *dialer) fail(cs *csess, why string) {
+	if cs.state == csFailed || cs.state == csDone {
+		return
+	}
+	wasUp := cs.state == csUp
+	if cs.state >= csPPP {
+		d.sendDiscovery(cs, cs.ac, codePADT, false)
+		d.padt(cs)
+	}
+	cs.state, cs.failWhy = csFailed, why
+	if wasUp {
+		d.nUp--
+		fmt.Fprintf(d.out, "session %d down: %s\n", cs.idx, why)
+	} else {
+		fmt.Fprintf(d.out, "session %d failed: %s\n", cs.idx, why)
+	}
+	d.nFailed++
+	d.stopTUN(cs)
+}
+
+// padt sends a PADT for the session.
+func (d *dialer) padt(cs *csess) {
+	o := &d.out2
+	o.reset(cs.ac, cs.iface.mac, codePADT, cs.id)
+	d.disc.writeFrame(o.appendTo(d.tx[:0]))
+}
+
+// hangUp ends every live session: LCP Terminate-Request, then PADT.
+func (d *dialer) hangUp() {
+	for _, cs := range d.sessions {
+		if cs.state == csPPP || cs.state == csUp {
+			if cs.lcp.state == stOpened {
+				d.sendCP(&cs.session, protoLCP, uint8(cpTermReq), 1, nil, nil, nil)
+			}
+			d.padt(cs)
+			cs.state = csDone
+			d.stopTUN(cs)
+		}
+	}
+}
+
+func (d *dialer) summary() {
+	took := d.lastUpAt.Sub(d.firstAt)
+	rate := 0.0
+	if d.nUp > 0 && took > 0 {
+		rate = float64(d.nUp) / took.Seconds()
+	}
+	fmt.Fprintf(d.out, "summary: %d of %d sessions up, %d failed, setup %.1f sessions/s (first PADI to last IPCP up: %v)\n",
+		d.nUp, d.cfg.n, d.nFailed, rate, took.Round(time.Millisecond))
+}
+
+// startTUN brings up a TUN device for an established session and moves
+// IPv4 between it and the session.
+func (d *dialer) startTUN(cs *csess) error {
+	name := fmt.Sprintf("pppoec%d", cs.idx)
+	t, err := openTUN(name, int(min(cs.lcpL.peerMRU, cs.lcpL.mru)))
+	if err != nil {
+		return err
+	}
+	if err := t.setAddr(cs.ipcpL.local, cs.ipcpL.peerAddr); err != nil {
+		t.close()
+		return err
+	}
+	if d.cfg.defaultRoute && cs.idx == 0 {
+		if err := addRoute(name, netip.PrefixFrom(netip.IPv4Unspecified(), 0)); err != nil {
+			t.close()
+			return fmt.Errorf("default route: %w", err)
+		}
+	}
+	cs.tunP.Store(t)
+	cs.tunWg.Add(1)
+	w := d.sessL.newWriter()
+	go func() {
+		defer cs.tunWg.Done()
+		f := getFrame()
+		defer putFrame(f)
+		for {
+			n, err := t.readPacket(f[headroom:])
+			if err != nil {
+				return
+			}
+			b := f[:headroom+n]
+			putSessionHeader(b, cs.peer, cs.iface.mac, etherTypeSession, cs.id, protoIPv4)
+			w.writeFrame(b)
+		}
+	}()
+	return nil
+}
+
+func (d *dialer) stopTUN(cs *csess) {
+	if t := cs.tunP.Swap(nil); t != nil {
+		t.close()
+		cs.tunWg.Wait()
+	}
+}
+
+// forwardUp runs on the session reader: IPv4 for a session with a TUN goes
+// straight to it.
+func (d *dialer) forwardUp(b []byte) bool {
+	var h pppoeHeader
+	if h.parse(b) != nil || h.code != codeSession || len(h.payload) < pppProtoLen ||
+		binary.BigEndian.Uint16(h.payload) != protoIPv4 {
+		return false
+	}
+	// byMAC is fixed after newDialer, so reading it here is safe.
+	cs := d.byMAC[h.dst]
+	if cs == nil {
+		return true
+	}
+	if t := cs.tunP.Load(); t != nil {
+		t.writePacket(h.payload[pppProtoLen:])
+	}
+	return true
+}

@@ -1,0 +1,186 @@
+// Routes to the TUN device over rtnetlink.
+//
+// Each call opens a NETLINK_ROUTE socket in the calling thread's network
+// namespace, sends one RTM_NEWROUTE or RTM_DELROUTE with NLM_F_ACK, and
+// returns the errno of the kernel's ACK. Routes change a few times at start
+// and stop, never per packet, so there is no socket to share and no lock.
+// Netlink headers are in host byte order (netlink(7)).
+
+package main
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+const (
+	rtaHdrLen = 4 // struct rtattr: len, type
+	nlaHdrLen = 4 // struct nlattr, in extended ACK attributes
+)
+
+// addRoute routes dst to dev, replacing a route to the same prefix in the
+// main table. dst is masked to its prefix length.
+func addRoute(dev string, dst netip.Prefix) error {
+	return routeRequest(unix.RTM_NEWROUTE, unix.NLM_F_CREATE|unix.NLM_F_REPLACE, dev, dst)
+}
+
+// delRoute removes the route to dst through dev; a missing route is ESRCH.
+func delRoute(dev string, dst netip.Prefix) error {
+	return routeRequest(unix.RTM_DELROUTE, 0, dev, dst)
+}
+
+// addDefaultRoute adds a default route through dev. Unlike addRoute it never
+// replaces one: taking over a router's existing default route (its WAN
+// uplink) must not happen by accident, so that case fails with EEXIST, as
+// pppd's defaultroute does.
+func addDefaultRoute(dev string) error {
+	return routeRequest(unix.RTM_NEWROUTE, unix.NLM_F_CREATE|unix.NLM_F_EXCL, dev,
+		netip.PrefixFrom(netip.IPv4Unspecified(), 0))
+}
+
+func routeRequest(typ, flags uint16, dev string, dst netip.Prefix) error {
+	op := "add"
+	if typ == unix.RTM_DELROUTE {
+		op = "delete"
+	}
+	if !dst.IsValid() || !dst.Addr().Is4() {
+		return fmt.Errorf("%s route %v dev %s: not an IPv4 prefix", op, dst, dev)
+	}
+	dst = dst.Masked()
+	if err := rtnetlink(typ, flags, dev, dst); err != nil {
+		return fmt.Errorf("%s route %v dev %s: %w", op, dst, dev, err)
+	}
+	return nil
+}
+
+func rtnetlink(typ, flags uint16, dev string, dst netip.Prefix) error {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
+	if err != nil {
+		return os.NewSyscallError("socket", err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return os.NewSyscallError("bind", err)
+	}
+	// Best effort: a short ACK, with the kernel's reason text when it has one.
+	_ = unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_CAP_ACK, 1)
+	_ = unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_EXT_ACK, 1)
+	// The kernel queues the ACK before sendto returns; the timeout only
+	// guards against a kernel that never answers.
+	tv := unix.Timeval{Sec: 5}
+	_ = unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+
+	ifr, err := unix.NewIfreq(dev)
+	if err != nil {
+		return err
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFINDEX, ifr); err != nil {
+		return os.NewSyscallError("SIOCGIFINDEX", err)
+	}
+
+	rtm := unix.RtMsg{
+		Family:   unix.AF_INET,
+		Dst_len:  uint8(dst.Bits()),
+		Table:    unix.RT_TABLE_MAIN,
+		Protocol: unix.RTPROT_BOOT, // what ip route add uses
+		Scope:    unix.RT_SCOPE_LINK,
+		Type:     unix.RTN_UNICAST,
+	}
+	if typ == unix.RTM_DELROUTE {
+		// Match any scope and protocol; RTA_OIF still limits the
+		// delete to routes through dev.
+		rtm.Protocol, rtm.Scope = unix.RTPROT_UNSPEC, unix.RT_SCOPE_NOWHERE
+	}
+	const seq = 1
+	b := make([]byte, 0, unix.NLMSG_HDRLEN+unix.SizeofRtMsg+2*(rtaHdrLen+4))
+	b = binary.NativeEndian.AppendUint32(b, 0) // nlmsg_len, patched below
+	b = binary.NativeEndian.AppendUint16(b, typ)
+	b = binary.NativeEndian.AppendUint16(b, unix.NLM_F_REQUEST|unix.NLM_F_ACK|flags)
+	b = binary.NativeEndian.AppendUint32(b, seq)
+	b = binary.NativeEndian.AppendUint32(b, 0) // nlmsg_pid: the kernel fills it in
+	b = append(b, rtm.Family, rtm.Dst_len, rtm.Src_len, rtm.Tos, rtm.Table, rtm.Protocol, rtm.Scope, rtm.Type)
+	b = binary.NativeEndian.AppendUint32(b, rtm.Flags)
+	if dst.Bits() > 0 {
+		a := dst.Addr().As4()
+		b = appendRTA(b, unix.RTA_DST, a[:])
+	}
+	b = appendRTA(b, unix.RTA_OIF, binary.NativeEndian.AppendUint32(nil, ifr.Uint32()))
+	binary.NativeEndian.PutUint32(b, uint32(len(b)))
+
+	if err := unix.Sendto(fd, b, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return os.NewSyscallError("sendto", err)
+	}
+	buf := make([]byte, 8192)
+	for {
+		n, _, err := unix.Recvfrom(fd, buf, 0)
+		if err != nil {
+			return os.NewSyscallError("recvfrom", err)
+		}
+		for msgs := buf[:n]; len(msgs) >= unix.NLMSG_HDRLEN; {
+			l := int(binary.NativeEndian.Uint32(msgs))
+			if l < unix.NLMSG_HDRLEN || l > len(msgs) {
+				return os.NewSyscallError("rtnetlink", errors.New("truncated message"))
+			}
+			m := msgs[:l]
+			if binary.NativeEndian.Uint16(m[4:]) == unix.NLMSG_ERROR && binary.NativeEndian.Uint32(m[8:]) == seq {
+				return ackError(binary.NativeEndian.Uint16(m[6:]), m[unix.NLMSG_HDRLEN:])
+			}
+			msgs = msgs[min(nlmAlign(l), len(msgs)):]
+		}
+	}
+}
+
+// appendRTA appends one route attribute; val is at most 4 bytes here, so it
+// needs no padding.
+func appendRTA(b []byte, typ uint16, val []byte) []byte {
+	b = binary.NativeEndian.AppendUint16(b, uint16(rtaHdrLen+len(val)))
+	b = binary.NativeEndian.AppendUint16(b, typ)
+	return append(b, val...)
+}
+
+// ackError turns the payload of an NLMSG_ERROR into nil (an ACK) or its errno, with the
+// kernel's extended-ACK message when there is one.
+func ackError(flags uint16, data []byte) error {
+	if len(data) < unix.SizeofNlMsgerr {
+		return os.NewSyscallError("rtnetlink", errors.New("short NLMSG_ERROR"))
+	}
+	errno := -int32(binary.NativeEndian.Uint32(data))
+	if errno == 0 {
+		return nil
+	}
+	err := os.NewSyscallError("rtnetlink", unix.Errno(errno))
+	if flags&unix.NLM_F_ACK_TLVS == 0 {
+		return err
+	}
+	// The TLVs follow struct nlmsgerr, and the echoed request too unless
+	// the kernel honoured NETLINK_CAP_ACK.
+	off := unix.SizeofNlMsgerr
+	if flags&unix.NLM_F_CAPPED == 0 {
+		off = 4 + nlmAlign(int(binary.NativeEndian.Uint32(data[4:])))
+	}
+	if off > len(data) {
+		return err
+	}
+	for tlv := data[off:]; len(tlv) >= nlaHdrLen; {
+		l := int(binary.NativeEndian.Uint16(tlv))
+		if l < nlaHdrLen || l > len(tlv) {
+			break
+		}
+		if binary.NativeEndian.Uint16(tlv[2:])&^unix.NLA_F_NESTED == unix.NLMSGERR_ATTR_MSG {
+			msg := tlv[nlaHdrLen:l]
+			for len(msg) > 0 && msg[len(msg)-1] == 0 {
+				msg = msg[:len(msg)-1]
+			}
+			return fmt.Errorf("%w (%s)", err, msg)
+		}
+		tlv = tlv[min(nlmAlign(l), len(tlv)):]
+	}
+	return err
+}
+
+func nlmAlign(n int) int { return (n + unix.NLMSG_ALIGNTO - 1) &^ (unix.NLMSG_ALIGNTO - 1) }

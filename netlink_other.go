@@ -1,0 +1,9 @@
+//go:build !linux
+
+package main
+
+import "net/netip"
+
+func addRoute(string, netip.Prefix) error { return errUnimplemented }
+func delRoute(string, netip.Prefix) error { return errUnimplemented }
+func addDefaultRoute(string) error        { return errUnimplemented }

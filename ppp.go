@@ -1,0 +1,83 @@
+// PPP framing helpers shared by LCP, IPCP and authentication: the option
+// iterator and the option and control-packet encoders.
+//
+// Like the discovery codec, parsing aliases the caller's buffer and encoding
+// appends, so none of this allocates.
+
+package main
+
+import (
+	"encoding/binary"
+	"errors"
+)
+
+var errBadOption = errors.New("pppoe: configuration option length is invalid")
+
+// optIter walks the configuration options of a Configure-Request, -Ack,
+// -Nak or -Reject (RFC 1661 §6): type, length (counting both header bytes),
+// value. raw is the whole option, as a Configure-Reject must echo it.
+type optIter struct {
+	b   []byte
+	typ uint8
+	val []byte
+	raw []byte
+	err error
+}
+
+func (it *optIter) next() bool {
+	if it.err != nil || len(it.b) == 0 {
+		return false
+	}
+	if len(it.b) < optHdrLen || int(it.b[1]) < optHdrLen || int(it.b[1]) > len(it.b) {
+		it.err = errBadOption
+		return false
+	}
+	n := int(it.b[1])
+	it.typ, it.raw, it.val = it.b[0], it.b[:n], it.b[optHdrLen:n]
+	it.b = it.b[n:]
+	return true
+}
+
+func appendOpt(b []byte, typ uint8, val []byte) []byte {
+	b = append(b, typ, byte(optHdrLen+len(val)))
+	return append(b, val...)
+}
+
+func appendOpt16(b []byte, typ uint8, v uint16) []byte {
+	b = append(b, typ, optHdrLen+2)
+	return binary.BigEndian.AppendUint16(b, v)
+}
+
+func appendOpt32(b []byte, typ uint8, v uint32) []byte {
+	b = append(b, typ, optHdrLen+4)
+	return binary.BigEndian.AppendUint32(b, v)
+}
+
+// appendCP appends a control packet header (code, identifier, length) and
+// body. Used for packets the automaton does not build itself: echoes,
+// Protocol-Reject, PAP and CHAP.
+func appendCP(b []byte, code uint8, id uint8, body ...[]byte) []byte {
+	n := cpHdrLen
+	for _, p := range body {
+		n += len(p)
+	}
+	b = append(b, code, id)
+	b = binary.BigEndian.AppendUint16(b, uint16(n))
+	for _, p := range body {
+		b = append(b, p...)
+	}
+	return b
+}
+
+// parseCP splits a control packet into code, identifier and data, trimming
+// it to its Length field (RFC 1661 §5: octets past Length are padding).
+func parseCP(b []byte) (code, id uint8, data []byte, ok bool) {
+	if len(b) < cpHdrLen {
+		return 0, 0, nil, false
+	}
+	n := int(binary.BigEndian.Uint16(b[2:]))
+	if n < cpHdrLen || n > len(b) {
+		return 0, 0, nil, false
+	}
+	return b[0], b[1], b[cpHdrLen:n], true
+}

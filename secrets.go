@@ -1,0 +1,586 @@
+// pppd's secrets files: /etc/ppp/chap-secrets and /etc/ppp/pap-secrets, in
+// pppd's own format so that an rp-pppoe installation keeps its files.
+//
+// loadSecrets reads the whole file once, at start or on reload, and returns
+// an immutable *secretsFile. The loop goroutine owns it; nothing in it
+// changes after parseSecrets returns, so a reload can swap the pointer.
+// An "@/path" secret is read while parsing, not at each login as pppd does.
+//
+// Format (pppd(8) AUTHENTICATION, tokenised as pppd's getword() in options.c,
+// entries as scan_authfile() in auth.c):
+//
+//	client  server  secret  [address-rule ...]
+//
+//   - Words are separated by white space. A '#' outside a word starts a comment.
+//     A word that starts with " or ' runs to the matching quote, white space,
+//     '#' and newlines included. A quote inside an unquoted word is an ordinary
+//     character.
+//   - A backslash escapes the next character; \a \b \f \n \r \s (space) \t,
+//     \ooo (octal) and \xhh (hex) are C-style escapes; backslash-newline is
+//     a line continuation.
+//   - An entry starts with the first word on a line and takes every word up to
+//     the next line that starts a word.
+//   - "*" as client or server matches any name. An exact match is preferred:
+//     client and server exact > client exact > server exact > both "*"; among
+//     equals the earliest line wins (scan_authfile's NONWILD_CLIENT and
+//     NONWILD_SERVER bits).
+//   - A secret "@/path" is the first word of that file.
+//   - Address rules, checked in order, first match wins, and an address that
+//     no rule matches is refused (set_allowed_addrs and ip_addr_check):
+//     a.b.c.d, a.b.c.d/nn, "*" (any; later words are ignored), "-" (stop:
+//     later words are ignored) and "!" before an address or subnet to refuse
+//     it. With no rules at all, or none that permits, the peer may
+//     authenticate but may not use any address (pppd(8): "If there are only
+//     3 words on the line, or if the first word is "-", then all IP addresses
+//     are disallowed").
+//
+// Stricter than pppd: pppd skips malformed lines and warns about a bad
+// address word at login time; here either fails the load with path:line,
+// so a typo cannot silently lock a user out or let them in. Host and network
+// names, the "/nn+" unit-number form and per-peer options after "--" are
+// not supported and fail the load too.
+//
+// No secret is ever printed: secret, secretEntry and secretsFile redact it in
+// String, GoString and LogValue, and parse errors name a line and a column,
+// never a word's text (a mis-quoted password would land in a later column).
+
+package main
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/netip"
+	"os"
+	"strings"
+)
+
+var (
+	errSecretsQuote    = errors.New("pppoe: unterminated quote")
+	errSecretsShort    = errors.New("pppoe: want client, server and secret on one line")
+	errSecretsAddr     = errors.New("pppoe: bad address rule: want a.b.c.d, a.b.c.d/nn, *, - or !a.b.c.d[/nn]")
+	errSecretsOptions  = errors.New("pppoe: per-peer options after -- are not supported")
+	errSecretsIndirect = errors.New("pppoe: cannot read @ secret file")
+)
+
+// secretsError is a load failure at one line of a secrets file. Its text never
+// includes a word from the file, only the position.
+type secretsError struct {
+	path string
+	line int
+	err  error
+}
+
+func (e *secretsError) Error() string { return fmt.Sprintf("%s:%d: %v", e.path, e.line, e.err) }
+func (e *secretsError) Unwrap() error { return e.err }
+
+// maxIndirectSecret bounds how much of an "@/path" file is read; pppd's
+// words stop at MAXWORDLEN (1024) anyway, and "@/dev/zero" must not eat the
+// memory of a router.
+const maxIndirectSecret = 4096
+
+// secret is a password or CHAP secret. It never prints: LogValue and String
+// redact it.
+type secret string
+
+const redacted = "[redacted]"
+
+func (secret) LogValue() slog.Value { return slog.StringValue(redacted) }
+func (secret) String() string       { return redacted }
+
+// GoString keeps %#v from printing the raw string; fmt does not use String for it.
+func (secret) GoString() string { return redacted }
+
+// equal reports whether pw is the secret, in time that does not depend on
+// where they first differ (for PAP).
+func (s secret) equal(pw []byte) bool {
+	return subtle.ConstantTimeCompare([]byte(s), pw) == 1
+}
+
+// addrRule is one word of an entry's address list. '*' is 0.0.0.0/0.
+type addrRule struct {
+	prefix netip.Prefix // masked
+	deny   bool         // written with a leading '!'
+}
+
+func (r addrRule) String() string {
+	s := r.prefix.String()
+	switch {
+	case r.prefix.Bits() == 0:
+		s = "*"
+	case r.prefix.IsSingleIP():
+		s = r.prefix.Addr().String()
+	}
+	if r.deny {
+		return "!" + s
+	}
+	return s
+}
+
+// secretEntry is one line of a secrets file.
+type secretEntry struct {
+	client, server string
+	secret         secret
+	addrs          []addrRule // in file order, first match wins; empty: no address at all (pppd)
+	line           int
+}
+
+// String and GoString show everything but the secret. They are needed
+// because fmt prints unexported fields by reflection, without calling
+// secret.String.
+func (e secretEntry) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "line %d: client %q server %q secret %s addrs [", e.line, e.client, e.server, redacted)
+	for i, r := range e.addrs {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(r.String())
+	}
+	b.WriteByte(']')
+	return b.String()
+}
+
+func (e secretEntry) GoString() string { return "secretEntry{" + e.String() + "}" }
+
+func (e secretEntry) LogValue() slog.Value {
+	addrs := make([]string, len(e.addrs))
+	for i, r := range e.addrs {
+		addrs[i] = r.String()
+	}
+	return slog.GroupValue(
+		slog.Int("line", e.line),
+		slog.String("client", e.client),
+		slog.String("server", e.server),
+		slog.String("addrs", strings.Join(addrs, " ")),
+	)
+}
+
+// badPeerAddr reports addresses that pppd never lets a peer use whatever the
+// secrets file says (auth_ip_addr and ppp_bad_ip_addr: loopback, multicast,
+// class E), plus 0.0.0.0, which in IPCP means "assign me one".
+func badPeerAddr(a netip.Addr) bool {
+	b := a.As4()
+	return a.IsUnspecified() || a.IsLoopback() || a.IsMulticast() || b[0] >= 240
+}
+
+// allowedAddr reports whether the client may use address a under this entry.
+func (e secretEntry) allowedAddr(a netip.Addr) bool {
+	a = a.Unmap()
+	if !a.Is4() || badPeerAddr(a) {
+		return false
+	}
+	for _, r := range e.addrs {
+		if r.prefix.Contains(a) {
+			return !r.deny
+		}
+	}
+	return false
+}
+
+// staticAddr returns the address the entry pins: the address column holds
+// exactly one rule and it permits a single host (a.b.c.d or a.b.c.d/32).
+// pppd then insists on that address (set_allowed_addrs: n == 1).
+func (e secretEntry) staticAddr() (netip.Addr, bool) {
+	if len(e.addrs) != 1 {
+		return netip.Addr{}, false
+	}
+	r := e.addrs[0]
+	if r.deny || !r.prefix.IsSingleIP() || !e.allowedAddr(r.prefix.Addr()) {
+		return netip.Addr{}, false
+	}
+	return r.prefix.Addr(), true
+}
+
+// forbidsAddr reports whether no address at all is allowed: the list is
+// empty, starts with '-', or only refuses. pppd's some_ip_ok() is the
+// inverse. The peer may authenticate, but IPCP has nothing to give it, so
+// the login is refused.
+func (e secretEntry) forbidsAddr() bool {
+	for _, r := range e.addrs {
+		if !r.deny {
+			return false
+		}
+	}
+	return true
+}
+
+// secretsFile is a parsed secrets file. It is immutable.
+type secretsFile struct {
+	path    string
+	entries []secretEntry
+}
+
+// String, GoString and LogValue have value receivers so that both
+// secretsFile and *secretsFile print without their secrets.
+func (f secretsFile) String() string {
+	return fmt.Sprintf("%s: %d entries", f.path, len(f.entries))
+}
+
+func (f secretsFile) GoString() string { return "secretsFile{" + f.String() + "}" }
+
+func (f secretsFile) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("path", f.path), slog.Int("entries", len(f.entries)))
+}
+
+// loadSecrets reads and parses the secrets file at path. A missing file is
+// an empty set, as in pppd, where it simply means nobody can authenticate.
+func loadSecrets(path string) (*secretsFile, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &secretsFile{path: path}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("secrets: %w", err)
+	}
+	return parseSecrets(bytes.NewReader(b), path)
+}
+
+// parseSecrets parses a secrets file; path only names it in errors and in
+// the result.
+func parseSecrets(r io.Reader, path string) (*secretsFile, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	f := &secretsFile{path: path}
+	sc := wordScanner{b: b, line: 1}
+	var words []string
+	line := 0
+	flush := func() error {
+		if words == nil {
+			return nil
+		}
+		e, err := parseSecretEntry(words, line)
+		words = nil
+		if err != nil {
+			return &secretsError{path: path, line: line, err: err}
+		}
+		f.entries = append(f.entries, e)
+		return nil
+	}
+	for {
+		w, wline, newline, ok, err := sc.next()
+		if err != nil {
+			return nil, &secretsError{path: path, line: wline, err: err}
+		}
+		if !ok {
+			break
+		}
+		if newline || words == nil {
+			if err := flush(); err != nil {
+				return nil, err
+			}
+			words, line = []string{}, wline
+		}
+		words = append(words, w)
+	}
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// parseSecretEntry turns one entry's words into a secretEntry.
+func parseSecretEntry(words []string, line int) (secretEntry, error) {
+	if len(words) < 3 {
+		return secretEntry{}, errSecretsShort
+	}
+	e := secretEntry{client: words[0], server: words[1], secret: secret(words[2]), line: line}
+	if s, ok := strings.CutPrefix(words[2], "@"); ok && strings.HasPrefix(s, "/") {
+		v, err := readIndirectSecret(s)
+		if err != nil {
+			return secretEntry{}, err
+		}
+		e.secret = v
+	}
+	done := false // after '*' or '-', pppd ignores the rest; we still check its syntax
+	for i, w := range words[3:] {
+		col := i + 4
+		if w == "--" {
+			return secretEntry{}, fmt.Errorf("word %d: %w", col, errSecretsOptions)
+		}
+		r, stop, err := parseAddrRule(w)
+		if err != nil {
+			return secretEntry{}, fmt.Errorf("word %d: %w", col, err)
+		}
+		if done {
+			continue
+		}
+		if stop {
+			done = true
+			if w == "-" {
+				continue
+			}
+		}
+		e.addrs = append(e.addrs, r)
+	}
+	return e, nil
+}
+
+// parseAddrRule parses one address word. stop is set for "*" and "-",
+// after which pppd reads no more rules; "-" returns no usable rule.
+func parseAddrRule(w string) (r addrRule, stop bool, err error) {
+	switch w {
+	case "-":
+		return addrRule{}, true, nil
+	case "*":
+		return addrRule{prefix: netip.PrefixFrom(netip.IPv4Unspecified(), 0)}, true, nil
+	}
+	if rest, ok := strings.CutPrefix(w, "!"); ok {
+		r.deny, w = true, rest
+	}
+	if strings.Contains(w, "/") {
+		p, err := netip.ParsePrefix(w)
+		// pppd refuses a length of 0 ("bit_count <= 0").
+		if err != nil || !p.Addr().Is4() || p.Bits() == 0 {
+			return addrRule{}, false, errSecretsAddr
+		}
+		r.prefix = p.Masked()
+		return r, false, nil
+	}
+	a, err := netip.ParseAddr(w)
+	if err != nil || !a.Is4() {
+		return addrRule{}, false, errSecretsAddr
+	}
+	r.prefix = netip.PrefixFrom(a, 32)
+	return r, false, nil
+}
+
+// readIndirectSecret returns the first word of the file at path, read with
+// the same rules as the secrets file (scan_authfile's "@/pathname").
+func readIndirectSecret(path string) (secret, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("%w %s: %w", errSecretsIndirect, path, err)
+	}
+	defer fh.Close()
+	b, err := io.ReadAll(io.LimitReader(fh, maxIndirectSecret))
+	if err != nil {
+		return "", fmt.Errorf("%w %s: %w", errSecretsIndirect, path, err)
+	}
+	sc := wordScanner{b: b, line: 1}
+	w, _, _, ok, err := sc.next()
+	if err != nil {
+		return "", fmt.Errorf("%w %s: %w", errSecretsIndirect, path, err)
+	}
+	if !ok {
+		return "", fmt.Errorf("%w %s: no secret in it", errSecretsIndirect, path)
+	}
+	return secret(w), nil
+}
+
+// lookup finds the entry for client (the peer's name) authenticating to
+// server (our name). pppd's precedence: an exact client+server match beats
+// a wildcard one; among equals the first line wins. Names compare exactly,
+// case included (strcmp).
+func (f *secretsFile) lookup(client, server string) (secretEntry, bool) {
+	const (
+		nonwildServer = 1 << iota
+		nonwildClient
+	)
+	best, bestScore := -1, -1
+	for i := range f.entries {
+		e := &f.entries[i]
+		score := 0
+		switch e.client {
+		case "*":
+		case client:
+			score |= nonwildClient
+		default:
+			continue
+		}
+		switch e.server {
+		case "*":
+		case server:
+			score |= nonwildServer
+		default:
+			continue
+		}
+		if score > bestScore {
+			best, bestScore = i, score
+		}
+	}
+	if best < 0 {
+		return secretEntry{}, false
+	}
+	return f.entries[best], true
+}
+
+// wordScanner is pppd's getword() over a byte slice.
+type wordScanner struct {
+	b    []byte
+	i    int
+	line int // of the next byte
+}
+
+const wordEOF = -1
+
+func (s *wordScanner) getc() int {
+	if s.i >= len(s.b) {
+		return wordEOF
+	}
+	c := s.b[s.i]
+	s.i++
+	if c == '\n' {
+		s.line++
+	}
+	return int(c)
+}
+
+func (s *wordScanner) ungetc() {
+	s.i--
+	if s.b[s.i] == '\n' {
+		s.line--
+	}
+}
+
+// isCSpace is C's isspace in the "C" locale.
+func isCSpace(c int) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
+}
+
+func isOctalDigit(c int) bool { return c >= '0' && c <= '7' }
+
+func hexDigitVal(c int) (int, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// next returns the next word, the line it starts on, and whether a newline
+// came before it since the previous word (it starts an entry). ok is false
+// at the end of the input. Unlike pppd, a quote still open at the end of the
+// input is an error, reported at the line where the word began.
+func (s *wordScanner) next() (word string, line int, newline, ok bool, err error) {
+	var (
+		c       int
+		escape  bool
+		comment bool
+	)
+	for {
+		c = s.getc()
+		if c == wordEOF {
+			break
+		}
+		if c == '\n' {
+			if !escape {
+				newline, comment = true, false
+			} else {
+				escape = false
+			}
+			continue
+		}
+		if comment {
+			continue
+		}
+		if escape {
+			break
+		}
+		if c == '\\' {
+			escape = true
+			continue
+		}
+		if c == '#' {
+			comment = true
+			continue
+		}
+		if !isCSpace(c) {
+			break
+		}
+	}
+	line = s.line
+	if c == wordEOF {
+		return "", line, newline, false, nil
+	}
+
+	var quoted int
+	if !escape && (c == '"' || c == '\'') {
+		quoted = c
+		c = s.getc()
+	}
+	var w []byte
+	for c != wordEOF {
+		if escape {
+			escape = false
+			if c == '\n' {
+				c = s.getc()
+				continue
+			}
+			got := false
+			var v int
+			switch c {
+			case 'a':
+				v = '\a'
+			case 'b':
+				v = '\b'
+			case 'f':
+				v = '\f'
+			case 'n':
+				v = '\n'
+			case 'r':
+				v = '\r'
+			case 's':
+				v = ' '
+			case 't':
+				v = '\t'
+			default:
+				switch {
+				case isOctalDigit(c):
+					for n := 0; n < 3 && isOctalDigit(c); n++ {
+						v = v<<3 + c - '0'
+						c = s.getc()
+					}
+					got = true
+				case c == 'x':
+					c = s.getc()
+					for n := 0; n < 2; n++ {
+						d, ok := hexDigitVal(c)
+						if !ok {
+							break
+						}
+						v = v<<4 + d
+						c = s.getc()
+					}
+					got = true
+				default:
+					v = c
+				}
+			}
+			w = append(w, byte(v))
+			if !got {
+				c = s.getc()
+			}
+			continue
+		}
+		if quoted != 0 {
+			if c == quoted {
+				return string(w), line, newline, true, nil
+			}
+		} else if isCSpace(c) || c == '#' {
+			s.ungetc()
+			return string(w), line, newline, true, nil
+		}
+		if c == '\\' {
+			escape = true
+			c = s.getc()
+			continue
+		}
+		w = append(w, byte(c))
+		c = s.getc()
+	}
+	if quoted != 0 {
+		return "", line, newline, false, errSecretsQuote
+	}
+	return string(w), line, newline, true, nil
+}

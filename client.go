@@ -144,6 +144,9 @@ type csess struct {
 	papID    uint8
 	peerCh   [16]byte
 	tunP     atomic.Pointer[tunDevice] // read by the session reader
+	// early holds session frames that overtook our PADS: they arrive on
+	// another socket, and the server starts LCP right after its PADS.
+	early [][]byte
 	failWhy  string
 	tunWg    sync.WaitGroup
 }
@@ -380,6 +383,10 @@ func (d *dialer) onDiscovery(b []byte) {
 		cs.started = d.clock
 		cs.log = d.log.With("mac", cs.iface.mac.String(), "sid", cs.id)
 		d.startPPP(cs)
+		for _, f := range cs.early {
+			d.onSessionFrame(f)
+		}
+		cs.early = nil
 	case p.code == codePADT && p.src == cs.ac && p.sessionID == cs.id && cs.state >= csPPP && cs.state <= csUp:
 		d.fail(cs, "server sent PADT")
 	}
@@ -421,6 +428,9 @@ func (d *dialer) onSessionFrame(b []byte) {
 	var h pppoeHeader
 	cs := d.csessOf(b, &h)
 	if cs == nil {
+		if cs = d.byMAC[h.dst]; cs != nil && cs.state == csRequest && h.src == cs.ac && len(cs.early) < 4 {
+			cs.early = append(cs.early, append([]byte(nil), b...))
+		}
 		return
 	}
 	proto := binary.BigEndian.Uint16(h.payload)

@@ -146,9 +146,17 @@ type csess struct {
 	tunP     atomic.Pointer[tunDevice] // read by the session reader
 	// early holds session frames that overtook our PADS: they arrive on
 	// another socket, and the server starts LCP right after its PADS.
-	early [][]byte
-	failWhy  string
-	tunWg    sync.WaitGroup
+	early   [][]byte
+	failWhy string
+	tunWg   sync.WaitGroup
+	// authFail is why authentication failed; we then wait for the server
+	// to close the link (Terminate-Request, PADT) rather than hang up.
+	authFail   string
+	authFailAt time.Time
+	// lastResp is our last CHAP Response, sent again if neither Success
+	// nor Failure comes back (a lost Success must not strand us).
+	lastResp []byte
+	respID   uint8
 }
 
 type dialer struct {
@@ -197,13 +205,18 @@ func newDialer(cfg *clientConfig, log *slog.Logger, out io.Writer) (*dialer, err
 	}
 	var base hwAddr
 	copy(base[:], ifi.HardwareAddr)
+	var prefix [2]byte
+	rand.Read(prefix[:])
 	for i := range cfg.n {
 		cs := &csess{idx: i}
 		mac := base
 		if i > 0 {
-			// A locally administered address per session.
-			mac = hwAddr{0x02 | (base[0] &^ 0x03), base[1], base[2], byte(i >> 16), byte(i >> 8), byte(i)}
-			mac[3] ^= base[3]
+			// A locally administered unicast address per session, under
+			// a random prefix so two clients on one segment do not clash.
+			mac = hwAddr{0x02, prefix[0], prefix[1], byte(i >> 16), byte(i >> 8), byte(i)}
+			if mac == base {
+				mac[1] ^= 0x80
+			}
 		}
 		binary.BigEndian.PutUint32(cs.hostUniq[:], uint32(i))
 		cs.iface = &iface{name: cfg.ifname, mac: mac, mtu: ifi.MTU, disc: d.disc, sess: d.sessL, sessW: d.sessL}
@@ -319,8 +332,20 @@ func (d *dialer) onTick() {
 			if !cs.ipcp.deadline.IsZero() && !d.clock.Before(cs.ipcp.deadline) {
 				cs.ipcp.timeout(d.clock)
 			}
-			if cs.phase == phaseAuthenticate && cs.lcpL.peerAuth == authPAP && !d.clock.Before(cs.retryAt) {
-				d.sendPAP(cs)
+			if cs.authFail != "" {
+				if d.clock.Sub(cs.authFailAt) > 5*time.Second {
+					d.fail(cs, cs.authFail+"; the server did not close the link")
+				}
+				continue
+			}
+			if cs.phase == phaseAuthenticate && !d.clock.Before(cs.retryAt) {
+				switch {
+				case cs.lcpL.peerAuth == authPAP:
+					d.sendPAP(cs)
+				case cs.lastResp != nil:
+					d.sendCP(&cs.session, protoCHAP, chapResponse, cs.respID, cs.lastResp, nil, nil)
+					cs.retryAt = d.clock.Add(3 * time.Second)
+				}
 			}
 		}
 	}
@@ -355,7 +380,7 @@ func (d *dialer) onDiscovery(b []byte) {
 	}
 	var t discoveryTags
 	t.collect(p)
-	if !t.hasHostUniq || string(t.hostUniq) != string(cs.hostUniq[:]) {
+	if (p.code == codePADO || p.code == codePADS) && (!t.hasHostUniq || string(t.hostUniq) != string(cs.hostUniq[:])) {
 		return
 	}
 	switch {
@@ -388,7 +413,12 @@ func (d *dialer) onDiscovery(b []byte) {
 		}
 		cs.early = nil
 	case p.code == codePADT && p.src == cs.ac && p.sessionID == cs.id && cs.state >= csPPP && cs.state <= csUp:
-		d.fail(cs, "server sent PADT")
+		why := "server sent PADT"
+		if cs.authFail != "" {
+			why = cs.authFail + ", then the server sent PADT"
+		}
+		cs.ac = hwAddr{} // nothing more to tell the server
+		d.fail(cs, why)
 	}
 }
 
@@ -500,7 +530,9 @@ func (d *dialer) onAuth(cs *csess, proto uint16, pkt []byte) {
 		switch cs.lcpL.peerAuth {
 		case authCHAP:
 			r := chapMD5Response(id, []byte(d.cfg.pass), ch)
-			d.sendCP(&cs.session, protoCHAP, chapResponse, id, []byte{16}, r[:], []byte(d.cfg.user))
+			val := append(append([]byte{16}, r[:]...), d.cfg.user...)
+			d.sendCP(&cs.session, protoCHAP, chapResponse, id, val, nil, nil)
+			cs.lastResp, cs.respID, cs.retryAt = val, id, d.clock.Add(3*time.Second)
 		case authMSCHAPv2:
 			if len(ch) != 16 {
 				d.authFailed(cs, "MS-CHAPv2 challenge is not 16 bytes")
@@ -515,7 +547,9 @@ func (d *dialer) onAuth(cs *csess, proto uint16, pkt []byte) {
 			val = append(val, make([]byte, 8)...)
 			val = append(val, nt[:]...)
 			val = append(val, 0)
-			d.sendCP(&cs.session, protoCHAP, chapResponse, id, val, []byte(d.cfg.user), nil)
+			val = append(val, d.cfg.user...)
+			d.sendCP(&cs.session, protoCHAP, chapResponse, id, val, nil, nil)
+			cs.lastResp, cs.respID, cs.retryAt = val, id, d.clock.Add(3*time.Second)
 			cs.auth.success = generateAuthenticatorResponse(d.cfg.pass, nt, cs.peerCh, cs.auth.challenge, stripDomain(d.cfg.user))
 		}
 	case proto == protoCHAP && code == chapSuccess:
@@ -537,7 +571,9 @@ func stripDomain(u string) string {
 }
 
 func (d *dialer) authFailed(cs *csess, msg string) {
-	d.fail(cs, fmt.Sprintf("authentication failed: %q", msg))
+	if cs.authFail == "" {
+		cs.authFail, cs.authFailAt = fmt.Sprintf("authentication failed: %q", msg), d.clock
+	}
 }
 
 func (d *dialer) networkPhase(cs *csess) {
@@ -577,7 +613,11 @@ func (d *dialer) onLCPDown(sess *session) {}
 func (d *dialer) onLCPFinished(sess *session) {
 	cs := d.csessFor(sess)
 	if cs.state <= csUp {
-		d.fail(cs, "LCP terminated")
+		why := "LCP terminated"
+		if cs.authFail != "" {
+			why = cs.authFail + ", then the server closed LCP"
+		}
+		d.fail(cs, why)
 	}
 }
 func (d *dialer) onProtocolReject(sess *session, proto uint16) {}
@@ -588,8 +628,7 @@ func (d *dialer) fail(cs *csess, why string) {
 		return
 	}
 	wasUp := cs.state == csUp
-	if cs.state >= csPPP {
-		d.sendDiscovery(cs, cs.ac, codePADT, false)
+	if cs.state >= csPPP && cs.ac != (hwAddr{}) {
 		d.padt(cs)
 	}
 	cs.state, cs.failWhy = csFailed, why
@@ -625,7 +664,10 @@ func (d *dialer) hangUp() {
 }
 
 func (d *dialer) summary() {
-	took := d.lastUpAt.Sub(d.firstAt)
+	var took time.Duration
+	if d.nUp > 0 {
+		took = d.lastUpAt.Sub(d.firstAt)
+	}
 	rate := 0.0
 	if d.nUp > 0 && took > 0 {
 		rate = float64(d.nUp) / took.Seconds()

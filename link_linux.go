@@ -19,6 +19,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+const rcvBuf = 2 << 20
+
 type packetLink struct {
 	conn *packet.Conn
 	rc   syscall.RawConn
@@ -57,6 +59,12 @@ func openPacketLink(ifi *net.Interface, etherType uint16) (*packetLink, error) {
 	// still safe: the loop drops frames whose source is our own address.
 	_ = rc.Control(func(fd uintptr) {
 		_ = unix.SetsockoptInt(int(fd), unix.SOL_PACKET, unix.PACKET_IGNORE_OUTGOING, 1)
+		// A burst of clients (a switch reboot brings them all back at
+		// once) must not overflow the default ~200 KB queue while the
+		// loop catches up. Memory is only used while frames wait.
+		if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, rcvBuf) != nil {
+			_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, rcvBuf)
+		}
 	})
 	l.readFn = func(fd uintptr) bool {
 		l.rn, l.rerr = unix.Read(int(fd), l.rbuf)

@@ -11,9 +11,10 @@
 //
 //	client  server  secret  [address-rule ...]
 //
-//   - Words are separated by white space. A '#' outside a word starts a comment.
-//     A word that starts with " or ' runs to the matching quote, white space,
-//     '#' and newlines included. A quote inside an unquoted word is an ordinary
+//   - Words are separated by white space. A '#' outside quotes starts a
+//     comment, and ends an unquoted word it touches ("pw#x" is "pw"). A word
+//     that starts with " or ' runs to the matching quote, white space, '#'
+//     and newlines included. A quote inside an unquoted word is an ordinary
 //     character.
 //   - A backslash escapes the next character; \a \b \f \n \r \s (space) \t,
 //     \ooo (octal) and \xhh (hex) are C-style escapes; backslash-newline is
@@ -29,10 +30,12 @@
 //     no rule matches is refused (set_allowed_addrs and ip_addr_check):
 //     a.b.c.d, a.b.c.d/nn, "*" (any; later words are ignored), "-" (stop:
 //     later words are ignored) and "!" before an address or subnet to refuse
-//     it. With no rules at all, or none that permits, the peer may
-//     authenticate but may not use any address (pppd(8): "If there are only
-//     3 words on the line, or if the first word is "-", then all IP addresses
-//     are disallowed").
+//     it. A line with no address column gets an address from the pool, as
+//     in accel-ppp's chap-secrets; this is where pppoed departs from pppd,
+//     which refuses every address then (pppd(8): "If there are only 3 words
+//     on the line ... all IP addresses are disallowed"), a trap rp-pppoe
+//     users keep falling into. A first word "-", or rules that only refuse,
+//     still allow no address at all.
 //
 // Stricter than pppd: pppd skips malformed lines and warns about a bad
 // address word at login time; here either fails the load with path:line,
@@ -41,8 +44,9 @@
 // not supported and fail the load too.
 //
 // No secret is ever printed: secret, secretEntry and secretsFile redact it in
-// String, GoString and LogValue, and parse errors name a line and a column,
-// never a word's text (a mis-quoted password would land in a later column).
+// String, Format and LogValue, and parse errors name a line and a word
+// number, never a word's text (a mis-quoted password would spill into the
+// address words).
 
 package main
 
@@ -84,16 +88,20 @@ func (e *secretsError) Unwrap() error { return e.err }
 const maxIndirectSecret = 4096
 
 // secret is a password or CHAP secret. It never prints: LogValue and String
-// redact it.
+// redact it, Format does for every fmt verb (String alone leaves %d and %#v
+// printing the raw string), and MarshalText does for encoding/json.
+//
+// A struct that holds a secret in an unexported field must redact itself
+// too, as secretEntry does: fmt and slog's text handler print unexported
+// fields by reflection, without calling any of these methods.
 type secret string
 
 const redacted = "[redacted]"
 
-func (secret) LogValue() slog.Value { return slog.StringValue(redacted) }
-func (secret) String() string       { return redacted }
-
-// GoString keeps %#v from printing the raw string; fmt does not use String for it.
-func (secret) GoString() string { return redacted }
+func (secret) LogValue() slog.Value         { return slog.StringValue(redacted) }
+func (secret) String() string               { return redacted }
+func (secret) Format(f fmt.State, _ rune)   { io.WriteString(f, redacted) }
+func (secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
 
 // equal reports whether pw is the secret, in time that does not depend on
 // where they first differ (for PAP).
@@ -125,13 +133,13 @@ func (r addrRule) String() string {
 type secretEntry struct {
 	client, server string
 	secret         secret
-	addrs          []addrRule // in file order, first match wins; empty: no address at all (pppd)
+	addrs          []addrRule // in file order, first match wins; empty: any address from the pool
 	line           int
 }
 
-// String and GoString show everything but the secret. They are needed
-// because fmt prints unexported fields by reflection, without calling
-// secret.String.
+// String shows everything but the secret, and Format uses it for every
+// verb. They are needed because fmt prints unexported fields by reflection,
+// without calling secret's methods.
 func (e secretEntry) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "line %d: client %q server %q secret %s addrs [", e.line, e.client, e.server, redacted)
@@ -145,7 +153,7 @@ func (e secretEntry) String() string {
 	return b.String()
 }
 
-func (e secretEntry) GoString() string { return "secretEntry{" + e.String() + "}" }
+func (e secretEntry) Format(f fmt.State, _ rune) { io.WriteString(f, e.String()) }
 
 func (e secretEntry) LogValue() slog.Value {
 	addrs := make([]string, len(e.addrs))
@@ -174,6 +182,9 @@ func (e secretEntry) allowedAddr(a netip.Addr) bool {
 	if !a.Is4() || badPeerAddr(a) {
 		return false
 	}
+	if len(e.addrs) == 0 {
+		return true
+	}
 	for _, r := range e.addrs {
 		if r.prefix.Contains(a) {
 			return !r.deny
@@ -201,6 +212,9 @@ func (e secretEntry) staticAddr() (netip.Addr, bool) {
 // inverse. The peer may authenticate, but IPCP has nothing to give it, so
 // the login is refused.
 func (e secretEntry) forbidsAddr() bool {
+	if len(e.addrs) == 0 {
+		return false
+	}
 	for _, r := range e.addrs {
 		if !r.deny {
 			return false
@@ -215,13 +229,13 @@ type secretsFile struct {
 	entries []secretEntry
 }
 
-// String, GoString and LogValue have value receivers so that both
+// String, Format and LogValue have value receivers so that both
 // secretsFile and *secretsFile print without their secrets.
 func (f secretsFile) String() string {
 	return fmt.Sprintf("%s: %d entries", f.path, len(f.entries))
 }
 
-func (f secretsFile) GoString() string { return "secretsFile{" + f.String() + "}" }
+func (f secretsFile) Format(s fmt.State, _ rune) { io.WriteString(s, f.String()) }
 
 func (f secretsFile) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("path", f.path), slog.Int("entries", len(f.entries)))
@@ -314,6 +328,10 @@ func parseSecretEntry(words []string, line int) (secretEntry, error) {
 		if stop {
 			done = true
 			if w == "-" {
+				if len(e.addrs) == 0 {
+					// A lone "-" refuses every address.
+					e.addrs = append(e.addrs, addrRule{prefix: netip.PrefixFrom(netip.IPv4Unspecified(), 0), deny: true})
+				}
 				continue
 			}
 		}

@@ -10,6 +10,8 @@
 // The interface is configured through ioctls on an AF_INET socket opened
 // together with the device. Keeping that socket means setAddr acts in the
 // network namespace the device was created in, whatever thread calls it.
+// openTUN, setAddr and close belong to the loop; only readPacket and
+// writePacket run on the data-path goroutines.
 
 package main
 

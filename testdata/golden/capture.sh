@@ -220,6 +220,7 @@ PYEOF
 
 # --- scapy-built frames --------------------------------------------------------
 "$PY" "$OUT/scapy_frames.py" "$OUT"
+"$PY" "$OUT/scapy_ppp_frames.py" "$OUT"   # PPP session frames (LCP, PAP, CHAP, IPCP)
 
 log "server log:"; sed 's/^/  /' "$TMP/pppoe-server.log" >&2 || true
 log "done"

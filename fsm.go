@@ -138,7 +138,8 @@ type fsmLayer interface {
 	// would otherwise Nak.
 	checkConfReq(opts []byte, resp []byte, rejectNaks bool) (cpCode, []byte)
 	// ackReceived reports whether a Configure-Ack's options match what we
-	// sent; a mismatch is discarded (RFC 1661 §5.2).
+	// sent; a mismatch is discarded (RFC 1661 §5.2). It is asked about every
+	// Configure-Ack with the right Identifier, whatever the state.
 	ackReceived(opts []byte) bool
 	nakReceived(opts []byte) // adjust our request
 	rejReceived(opts []byte) // drop the rejected options from our request
@@ -175,7 +176,7 @@ type fsm struct {
 	cfg   fsmConfig
 	tx    *frame           // shared, loop-owned transmit buffer; packets are built at tx[headroom:]
 	send  func(pkt []byte) // pkt is tx[headroom:headroom+n]; the caller fills tx[:headroom] in place and writes the frame
-	log   *slog.Logger     // optional, set after init; nil logs nothing
+	log   *slog.Logger     // optional, set after init (e.g. s.log.With("proto", "lcp")); nil logs nothing
 
 	state    fsmState
 	deadline time.Time // restart timer; zero when stopped
@@ -237,8 +238,7 @@ func (f *fsm) open(now time.Time) {
 func (f *fsm) close(now time.Time) {
 	switch f.state {
 	case stStarting:
-		f.enter(stInitial)
-		f.layer.finished()
+		f.tlf(stInitial)
 	case stStopped:
 		f.enter(stClosed)
 	case stStopping:
@@ -273,11 +273,9 @@ func (f *fsm) timeout(now time.Time) {
 	}
 	switch f.state { // TO-
 	case stClosing:
-		f.enter(stClosed)
-		f.layer.finished()
+		f.tlf(stClosed)
 	case stStopping, stReqSent, stAckRcvd, stAckSent:
-		f.enter(stStopped)
-		f.layer.finished()
+		f.tlf(stStopped)
 	}
 }
 
@@ -321,8 +319,8 @@ func (f *fsm) input(now time.Time, pkt []byte) {
 		if len(data) == 0 {
 			return // names no code, so neither RXJ+ nor RXJ-
 		}
-		// RFC 1661 §4.3 RXJ-: rejecting a code the automaton itself needs,
-		// "such as a Code-Reject of Configure-Request", is catastrophic.
+		// RFC 1661 §4.3: a Code-Reject of a code the automaton itself needs
+		// (Configure-Request is the RFC's example) is catastrophic, RXJ-.
 		if rej := cpCode(data[0]); rej >= cpConfReq && rej <= cpCodeRej {
 			f.rxjBad(now)
 			return
@@ -374,21 +372,14 @@ func (f *fsm) rcr(now time.Time, id uint8, opts []byte) {
 
 func (f *fsm) rca(now time.Time, id uint8, opts []byte) {
 	// RFC 1661 §5.2: the Identifier MUST match the last Configure-Request
-	// sent; invalid packets are silently discarded.
-	if id != f.reqID {
+	// sent and the options MUST match exactly; invalid packets are silently
+	// discarded, in every state.
+	if id != f.reqID || !f.layer.ackReceived(opts) {
 		return
 	}
 	switch f.state {
 	case stClosed, stStopped:
 		f.sta(id)
-		return
-	case stClosing, stStopping:
-		return
-	}
-	if !f.layer.ackReceived(opts) { // §5.2: the options MUST match exactly
-		return
-	}
-	switch f.state {
 	case stReqSent: // irc/7: the timer runs on until we Ack too
 		f.irc(f.cfg.maxConfigure)
 		f.enter(stAckRcvd)
@@ -459,12 +450,10 @@ func (f *fsm) rtr(now time.Time, id uint8) {
 func (f *fsm) rta(now time.Time) {
 	switch f.state {
 	case stClosing:
-		f.enter(stClosed)
-		f.layer.finished()
+		f.tlf(stClosed)
 	case stStopping:
-		f.enter(stStopped)
-		f.layer.finished()
-	case stAckRcvd: // 6: the peer is not where our Ack put it
+		f.tlf(stStopped)
+	case stAckRcvd: // 6: the peer's Ack no longer stands
 		f.enter(stReqSent)
 	case stOpened:
 		f.layer.down()
@@ -477,11 +466,9 @@ func (f *fsm) rta(now time.Time) {
 func (f *fsm) rxjBad(now time.Time) {
 	switch f.state {
 	case stClosed, stClosing:
-		f.enter(stClosed)
-		f.layer.finished()
+		f.tlf(stClosed)
 	case stStopped, stStopping, stReqSent, stAckRcvd, stAckSent:
-		f.enter(stStopped)
-		f.layer.finished()
+		f.tlf(stStopped)
 	case stOpened:
 		f.layer.down()
 		f.irc(f.cfg.maxTerminate)
@@ -502,6 +489,12 @@ func (f *fsm) enter(s fsmState) {
 
 func (f *fsm) irc(n int) { f.restarts = n }
 
+// tlf enters s, then reports This-Layer-Finished.
+func (f *fsm) tlf(s fsmState) {
+	f.enter(s)
+	f.layer.finished()
+}
+
 func (f *fsm) zrc(now time.Time) {
 	f.restarts = 0
 	f.deadline = now.Add(f.cfg.restart)
@@ -521,7 +514,7 @@ func (f *fsm) scr(now time.Time, retransmit bool) {
 		f.reqID = f.id
 	}
 	b := append(f.tx[headroom:headroom], byte(cpConfReq), f.reqID, 0, 0)
-	f.finish(f.layer.appendConfReq(b))
+	f.transmit(f.layer.appendConfReq(b))
 	f.restarts--
 	f.deadline = now.Add(f.cfg.restart)
 }
@@ -548,19 +541,19 @@ func (f *fsm) scj(pkt []byte) {
 func (f *fsm) emit(code cpCode, id uint8, data []byte) {
 	b := append(f.tx[headroom:headroom], byte(code), id)
 	b = binary.BigEndian.AppendUint16(b, 0)
-	f.finish(append(b, data...))
+	f.transmit(append(b, data...))
 }
 
-func (f *fsm) finish(b []byte) {
+func (f *fsm) transmit(b []byte) {
 	binary.BigEndian.PutUint16(b[2:4], uint16(len(b)))
 	f.send(b)
 }
 
-// crossed logs a reply to a request the peer already answered: RFC 1661 §4.3
-// RCA, "this occurrence SHOULD be logged". Debug, because the peer can
-// repeat it at will.
+// crossed logs a reply to a Configure-Request the peer had already answered
+// (footnote x): RFC 1661 §4.3 RCA says it SHOULD at least be logged. Debug,
+// because the peer can repeat it at will.
 func (f *fsm) crossed(code cpCode) {
 	if f.log != nil && f.log.Enabled(context.Background(), slog.LevelDebug) {
-		f.log.Debug("crossed connection", "proto", f.proto, "state", f.state, "code", code)
+		f.log.Debug("crossed connection", "state", f.state, "reason", code.String())
 	}
 }

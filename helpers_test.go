@@ -218,3 +218,5 @@ func readHexFile(t testing.TB, path string) []byte {
 func hexDiff(want, got []byte) string {
 	return "\nwant:\n" + hex.Dump(want) + "got:\n" + hex.Dump(got)
 }
+
+func osWriteFile(path, body string) error { return os.WriteFile(path, []byte(body), 0o600) }

@@ -14,7 +14,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 # Every binary we ship is static and reproducible.
 BUILD    := CGO_ENABLED=0 GOMIPS=softfloat GOARM=7 $(GO) build -trimpath -ldflags "$(LDFLAGS)"
 CROSS    := mipsle mips arm arm64 amd64
-FUZZ     := FuzzParseDiscovery FuzzTagIter
+FUZZ     := FuzzParseDiscovery FuzzTagIter FuzzParseLCP FuzzParseIPCP FuzzAuthMessages FuzzParseMSCHAPv2Response FuzzParseSecrets
 
 .PHONY: build cross test deps vet race allocs fuzz demo clean
 
@@ -51,7 +51,7 @@ fuzz:
 	done
 
 test: deps vet race allocs
-	@$(MAKE) --no-print-directory fuzz FUZZTIME=10s
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=8s
 
 demo: build
 	@./test/demo.sh ./pppoed

@@ -10,7 +10,7 @@ import (
 func padi(tags ...tag) []byte { return frameOf(broadcastAddr, clientMAC, codePADI, 0, tags...) }
 
 // offer sends a PADI and returns the PADO's cookie.
-func offer(t *testing.T, s *server, l *fakeLink, ifc *iface, from hwAddr, tags ...tag) []byte {
+func offer(t testing.TB, s *server, l *fakeLink, ifc *iface, from hwAddr, tags ...tag) []byte {
 	t.Helper()
 	s.handleDiscovery(ifc, frameOf(broadcastAddr, from, codePADI, 0, tags...))
 	o := onlyFrame(t, l)
@@ -25,7 +25,7 @@ func offer(t *testing.T, s *server, l *fakeLink, ifc *iface, from hwAddr, tags .
 }
 
 // request sends a PADR carrying cookie and returns the answer.
-func request(t *testing.T, s *server, l *fakeLink, ifc *iface, from hwAddr, cookie []byte, tags ...tag) *discoveryPacket {
+func request(t testing.TB, s *server, l *fakeLink, ifc *iface, from hwAddr, cookie []byte, tags ...tag) *discoveryPacket {
 	t.Helper()
 	all := append([]tag{{tagACCookie, cookie}}, tags...)
 	s.handleDiscovery(ifc, frameOf(serverMAC, from, codePADR, 0, all...))

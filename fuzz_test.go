@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // addGoldenSeeds seeds a fuzz target with every golden frame.
@@ -70,3 +72,116 @@ func FuzzTagIter(f *testing.F) {
 }
 
 func TestMain(m *testing.M) { os.Exit(integrationMain(m)) }
+
+// checkResponse is the oracle for the option fuzzers: the reply must be a
+// valid option list, and an Ack must echo the request.
+func checkResponse(t *testing.T, code cpCode, req, resp []byte) {
+	switch code {
+	case cpConfAck:
+		if !bytes.Equal(req, resp) {
+			t.Fatalf("Ack %x does not echo the request %x", resp, req)
+		}
+	case cpConfNak, cpConfRej:
+		if len(resp) == 0 {
+			t.Fatalf("empty %v for %x", code, req)
+		}
+		if code == cpConfRej {
+			// A reject only lists what the request held (or the
+			// unparsable tail of it).
+			if !bytes.Contains(req, resp[:min(len(resp), 2)]) {
+				t.Fatalf("Reject %x lists what the request %x does not hold", resp, req)
+			}
+			return
+		}
+		it := optIter{b: resp}
+		for it.next() {
+		}
+		if it.err != nil {
+			t.Fatalf("Nak %x is not a valid option list", resp)
+		}
+	default:
+		t.Fatalf("reply code %v", code)
+	}
+}
+
+func addOptionSeeds(f *testing.F) {
+	paths, _ := filepath.Glob("testdata/golden/ppp_*_scapy.hex")
+	for _, p := range paths {
+		b := readHexFile(f, p)
+		if len(b) > headroom+cpHdrLen {
+			f.Add(b[headroom+cpHdrLen:])
+		}
+	}
+}
+
+// FuzzParseLCP feeds arbitrary option lists to LCP in both roles.
+func FuzzParseLCP(f *testing.F) {
+	addOptionSeeds(f)
+	sess := &session{}
+	f.Fuzz(func(t *testing.T, opts []byte) {
+		for _, client := range []bool{false, true} {
+			var l lcpLayer
+			l.reset(nil, sess, client, []authMethod{authMSCHAPv2, authCHAP, authPAP}, 0)
+			for _, rejectNaks := range []bool{false, true} {
+				code, resp := l.checkConfReq(opts, nil, rejectNaks)
+				checkResponse(t, code, opts, resp)
+				if rejectNaks && code == cpConfNak {
+					t.Fatal("Nak with rejectNaks set")
+				}
+			}
+			l.nakReceived(opts)
+			l.rejReceived(opts)
+			_ = l.ackReceived(opts)
+		}
+	})
+}
+
+// FuzzParseIPCP feeds arbitrary option lists to IPCP in both roles.
+func FuzzParseIPCP(f *testing.F) {
+	addOptionSeeds(f)
+	sess := &session{}
+	a := netip.MustParseAddr
+	f.Fuzz(func(t *testing.T, opts []byte) {
+		var l ipcpLayer
+		l.resetServer(nil, sess, a("10.0.0.1"), a("10.0.0.2"), []netip.Addr{a("8.8.8.8")}, nil)
+		code, resp := l.checkConfReq(opts, nil, false)
+		checkResponse(t, code, opts, resp)
+		l.resetClient(nil, sess)
+		code, resp = l.checkConfReq(opts, nil, false)
+		checkResponse(t, code, opts, resp)
+		l.nakReceived(opts)
+		l.rejReceived(opts)
+	})
+}
+
+// FuzzAuthMessages feeds arbitrary PAP and CHAP packets to a server
+// session in its authentication phase, for each method.
+func FuzzAuthMessages(f *testing.F) {
+	for _, name := range []string{"pap_authreq", "chap_response", "chap_challenge", "pap_authack"} {
+		b := readHexFile(f, "testdata/golden/ppp_"+name+"_scapy.hex")
+		f.Add(uint8(0), b[headroom:])
+		f.Add(uint8(1), b[headroom:])
+	}
+	f.Add(uint8(2), append([]byte{2, 1, 0, 4 + 1 + 49 + 1, 49}, make([]byte, 50)...))
+	h := newPPPHarness(f, "require-pap\n", "rp-pppoe * rp-pppoe *\n")
+	h.openLCP()
+	sess := h.s.sessions.lookup(h.sid)
+	methods := []authMethod{authPAP, authCHAP, authMSCHAPv2}
+	f.Fuzz(func(t *testing.T, which uint8, pkt []byte) {
+		m := methods[int(which)%len(methods)]
+		proto := protoCHAP
+		if m == authPAP {
+			proto = protoPAP
+		}
+		sess.phase = phaseAuthenticate
+		sess.auth = authState{method: m, id: 1, deadline: h.s.clock.Add(time.Minute)}
+		sess.lcp.state = stOpened
+		sess.endReason = ""
+		h.s.handleAuth(sess, proto, pkt)
+		if sess.slot != noSlot {
+			h.s.pool.free(sess.slot)
+			sess.slot = noSlot
+		}
+		h.sl.sent()
+	})
+}

@@ -284,7 +284,7 @@ func TestIntegrationInterfaceDownAtStart(t *testing.T) {
 
 func TestIntegrationMissingInterface(t *testing.T) {
 	l := newLab(t)
-	out, err := exec.Command("ip", "netns", "exec", l.srvNS, pppoedBin, "-I", "nosuch0", "-O", l.emptyOptions()).CombinedOutput()
+	out, err := exec.Command("ip", "netns", "exec", l.srvNS, binPath, "-I", "nosuch0", "-O", l.emptyOptions()).CombinedOutput()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
 		t.Fatalf("exit %v, want status 1", err)
 	}

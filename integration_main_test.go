@@ -5,31 +5,41 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 )
 
-// pppoedBin is the pppoed binary the integration tests run, built like a
-// release (CGO_ENABLED=0, -trimpath) by integrationMain. Empty when not root.
-var pppoedBin string
+// The pppoed binary the integration tests run is built on first use, like
+// a release (CGO_ENABLED=0, -trimpath), so unit runs and fuzz workers do
+// not pay for it.
+var (
+	binOnce  sync.Once
+	binDir   string
+	binPath  string
+	binError error
+)
 
-// integrationMain builds the binary for the root-only integration tests,
-// runs the tests and removes the binary.
+func pppoedBinary() (string, error) {
+	binOnce.Do(func() {
+		binDir, binError = os.MkdirTemp("", "pppoed-test-")
+		if binError != nil {
+			return
+		}
+		binPath = filepath.Join(binDir, "pppoed")
+		cmd := exec.Command("go", "build", "-trimpath", "-o", binPath, ".")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			binError = fmt.Errorf("building pppoed for the integration tests: %v\n%s", err, out)
+		}
+	})
+	return binPath, binError
+}
+
+// integrationMain runs the tests and removes the binary afterwards.
 func integrationMain(m *testing.M) int {
-	if os.Geteuid() != 0 {
-		return m.Run()
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
 	}
-	dir, err := os.MkdirTemp("", "pppoed-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	pppoedBin = filepath.Join(dir, "pppoed")
-	cmd := exec.Command("go", "build", "-trimpath", "-o", pppoedBin, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building pppoed for the integration tests: %v\n%s", err, out)
-		return 1
-	}
-	return m.Run()
+	return code
 }

@@ -32,7 +32,7 @@ func (l *lab) pppFiles(options, chapSecrets string) []string {
 func (l *lab) startClient(args ...string) *daemon {
 	l.t.Helper()
 	d := &daemon{t: l.t, log: &syncBuffer{}, done: make(chan struct{})}
-	d.cmd = exec.Command("ip", append([]string{"netns", "exec", l.cliNS, pppoedBin, "client", "-I", l.cliIf}, args...)...)
+	d.cmd = exec.Command("ip", append([]string{"netns", "exec", l.cliNS, binPath, "client", "-I", l.cliIf}, args...)...)
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
 	if err := d.cmd.Start(); err != nil {
 		l.t.Fatal(err)

@@ -47,8 +47,8 @@ func requireRoot(t *testing.T) {
 	if os.Geteuid() != 0 {
 		skipf(t, "integration tests need root")
 	}
-	if pppoedBin == "" {
-		t.Fatal("pppoed binary was not built")
+	if _, err := pppoedBinary(); err != nil {
+		t.Fatal(err)
 	}
 	requireTool(t, "ip")
 }
@@ -155,7 +155,7 @@ func (l *lab) startServer(args ...string) *daemon {
 
 func (l *lab) spawnServer(args ...string) *daemon {
 	l.t.Helper()
-	full := []string{"netns", "exec", l.srvNS, pppoedBin, "-I", l.srvIf, "-C", "labAC"}
+	full := []string{"netns", "exec", l.srvNS, binPath, "-I", l.srvIf, "-C", "labAC"}
 	hasO := false
 	for _, a := range args {
 		if a == "-O" {

@@ -81,7 +81,7 @@ func TestPPPGoldenFrames(t *testing.T) {
 // pppHarness runs a server session up to the point where LCP is open,
 // driven by the frames scapy built for the client side.
 type pppHarness struct {
-	t    *testing.T
+	t    testing.TB
 	s    *server
 	disc *fakeLink
 	sl   *fakeLink
@@ -89,7 +89,7 @@ type pppHarness struct {
 	sid  uint16
 }
 
-func newPPPHarness(t *testing.T, options, secrets string) *pppHarness {
+func newPPPHarness(t testing.TB, options, secrets string) *pppHarness {
 	t.Helper()
 	dir := t.TempDir()
 	secretsPath := filepath.Join(dir, "chap-secrets")
@@ -110,7 +110,7 @@ func newPPPHarness(t *testing.T, options, secrets string) *pppHarness {
 	return h
 }
 
-func writeTestFile(t *testing.T, path, body string) {
+func writeTestFile(t testing.TB, path, body string) {
 	t.Helper()
 	if err := osWriteFile(path, body); err != nil {
 		t.Fatal(err)
@@ -134,8 +134,9 @@ func (h *pppHarness) feedFrame(b []byte) []pppFrame {
 	return out
 }
 
-// openLCP acks the server's Configure-Request and sends the client's.
-func (h *pppHarness) openLCP() {
+// openLCP acks the server's Configure-Request and sends the client's. It
+// returns what the server sent once LCP opened.
+func (h *pppHarness) openLCP() []pppFrame {
 	h.t.Helper()
 	var req pppFrame
 	for _, f := range h.sl.sent() {
@@ -150,13 +151,14 @@ func (h *pppHarness) openLCP() {
 	ack := make([]byte, headroom, 64)
 	ack = appendCP(ack, uint8(cpConfAck), req.id, req.data)
 	putSessionHeader(ack, serverMAC, clientMAC, etherTypeSession, h.sid, protoLCP)
-	h.feedFrame(ack)
+	out := h.feedFrame(ack)
 	if st := h.s.sessions.lookup(h.sid).lcp.state; st != stOpened {
 		h.t.Fatalf("LCP %v, want Opened", st)
 	}
+	return out
 }
 
-func only(t *testing.T, fs []pppFrame, proto uint16, code uint8) pppFrame {
+func only(t testing.TB, fs []pppFrame, proto uint16, code uint8) pppFrame {
 	t.Helper()
 	for _, f := range fs {
 		if f.proto == proto && f.code == code {

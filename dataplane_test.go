@@ -1,0 +1,178 @@
+package main
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"testing"
+)
+
+// sinkTUN is a TUN that keeps the last packet without allocating.
+type sinkTUN struct {
+	last frame
+	n    int
+}
+
+func (t *sinkTUN) readPacket([]byte) (int, error) { select {} }
+func (t *sinkTUN) writePacket(b []byte) error     { t.n = copy(t.last[:], b); return nil }
+func (t *sinkTUN) close() error                   { return nil }
+
+// upSession brings a session all the way up (LCP, no auth, IPCP) through
+// the harness and returns it.
+func upSession(t testing.TB) (*pppHarness, *session) {
+	h := newPPPHarness(t, "noauth\nms-dns 10.9.9.9\n", "")
+	sess := h.s.sessions.lookup(h.sid)
+	// Ack the server's IPCP request and send ours with the right address.
+	var req pppFrame
+	for _, p := range h.openLCP() {
+		if p.proto == protoIPCP && p.code == uint8(cpConfReq) {
+			req = p
+		}
+	}
+	if req.proto == 0 {
+		t.Fatal("no IPCP Configure-Request from the server")
+	}
+	send := func(code uint8, id uint8, data []byte) {
+		b := make([]byte, headroom, 64)
+		b = appendCP(b, code, id, data)
+		putSessionHeader(b, serverMAC, clientMAC, etherTypeSession, h.sid, protoIPCP)
+		h.feedFrame(b)
+	}
+	send(uint8(cpConfAck), req.id, req.data)
+	send(uint8(cpConfReq), 1, []byte{ipcpOptAddress, 6, 10, 0, 0, 2})
+	if sess.ipcp.state != stOpened || sess.data == nil {
+		t.Fatalf("IPCP %v, data path published %v", sess.ipcp.state, sess.data != nil)
+	}
+	return h, sess
+}
+
+// ipv4 builds a minimal IPv4 header (checksums are not our business).
+func ipv4(src, dst string, n int) []byte {
+	p := make([]byte, n)
+	p[0] = 0x45
+	binary.BigEndian.PutUint16(p[2:], uint16(n))
+	p[8], p[9] = 64, 1
+	s, d := netip.MustParseAddr(src).As4(), netip.MustParseAddr(dst).As4()
+	copy(p[12:], s[:])
+	copy(p[16:], d[:])
+	return p
+}
+
+func sessionFrame(sid uint16, src hwAddr, proto uint16, payload []byte) []byte {
+	b := make([]byte, headroom+len(payload))
+	putSessionHeader(b, serverMAC, src, etherTypeSession, sid, proto)
+	copy(b[headroom:], payload)
+	return b
+}
+
+func TestDataPath(t *testing.T) {
+	h, sess := upSession(t)
+	dp := h.s.dp
+	tun := dp.tun.(*fakeTUN)
+	tests := []struct {
+		name    string
+		frame   []byte
+		wantTUN bool
+	}{
+		{"from the session", sessionFrame(h.sid, clientMAC, protoIPv4, ipv4("10.0.0.2", "192.0.2.1", 100)), true},
+		{"spoofed source address", sessionFrame(h.sid, clientMAC, protoIPv4, ipv4("10.0.0.3", "192.0.2.1", 100)), false},
+		{"another MAC with our session ID", sessionFrame(h.sid, otherMAC, protoIPv4, ipv4("10.0.0.2", "192.0.2.1", 100)), false},
+		{"larger than our MRU", sessionFrame(h.sid, clientMAC, protoIPv4, ipv4("10.0.0.2", "192.0.2.1", 1493)), false},
+		{"unknown session", sessionFrame(h.sid+1, clientMAC, protoIPv4, ipv4("10.0.0.2", "192.0.2.1", 100)), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			handled := dp.forwardUp(h.ifc, tt.frame)
+			if !handled {
+				// The loop sees it and must not forward it either.
+				h.s.handleSessionFrame(h.ifc, tt.frame)
+			}
+			select {
+			case p := <-tun.out:
+				if !tt.wantTUN {
+					t.Fatalf("forwarded %x", p)
+				}
+			default:
+				if tt.wantTUN {
+					t.Fatal("not forwarded to the TUN")
+				}
+			}
+		})
+	}
+
+	// Downstream: to the client's address goes to its MAC and session.
+	b := make([]byte, headroom+60)
+	copy(b[headroom:], ipv4("192.0.2.1", "10.0.0.2", 60))
+	h.sl.sent()
+	dp.forwardDown(b)
+	out := h.sl.sent()
+	if len(out) != 1 {
+		t.Fatalf("sent %d frames downstream", len(out))
+	}
+	f := parsePPPFrame(t, out[0])
+	if f.sid != h.sid || f.proto != protoIPv4 || hwAddr(out[0][0:6]) != clientMAC || len(out[0]) != headroom+60 {
+		t.Fatalf("downstream frame %x", out[0])
+	}
+	// Larger than the peer's MRU: dropped, not sent.
+	big := make([]byte, headroom+1493)
+	copy(big[headroom:], ipv4("192.0.2.1", "10.0.0.2", 1493))
+	dp.forwardDown(big)
+	if len(h.sl.sent()) != 0 {
+		t.Error("sent a packet larger than the peer's MRU")
+	}
+
+	// When the session ends, one path frees everything.
+	h.s.endSession(sess, "test", true)
+	if dp.bySID[h.sid-1].Load() != nil || dp.bySlot[0].Load() != nil || h.s.pool.available() != h.s.pool.size() {
+		t.Fatal("data path or address not freed")
+	}
+	dp.forwardDown(b)
+	for _, fr := range h.sl.sent() {
+		if p := parsePPPFrame(t, fr); p.proto == protoIPv4 {
+			t.Fatal("forwarded to an ended session")
+		}
+	}
+}
+
+// TestDataPathAllocs: forwarding a packet either way, and answering an LCP
+// Echo-Request, allocate nothing.
+func TestDataPathAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under -race; make test runs this without it")
+	}
+	for name, fn := range dataPaths(t) {
+		t.Run(name, func(t *testing.T) {
+			if n := testing.AllocsPerRun(1000, fn); n != 0 {
+				t.Errorf("%s: %v allocs/op, want 0", name, n)
+			}
+		})
+	}
+}
+
+func dataPaths(t testing.TB) map[string]func() {
+	h, _ := upSession(t)
+	sink := &sinkLink{}
+	h.ifc.sess, h.ifc.sessW = sink, sink
+	h.s.dp.tunW[h.ifc] = sink
+	h.s.dp.tun = &sinkTUN{}
+	up := sessionFrame(h.sid, clientMAC, protoIPv4, ipv4("10.0.0.2", "192.0.2.1", 1400))
+	down := make([]byte, headroom+1400)
+	copy(down[headroom:], ipv4("192.0.2.1", "10.0.0.2", 1400))
+	echo := sessionFrame(h.sid, clientMAC, protoLCP, []byte{byte(cpEchoReq), 3, 0, 8, 1, 2, 3, 4})
+	return map[string]func(){
+		"upstream packet":   func() { h.s.dp.forwardUp(h.ifc, up) },
+		"downstream packet": func() { h.s.dp.forwardDown(down) },
+		"LCP Echo-Request":  func() { h.s.handleSessionFrame(h.ifc, echo) },
+		"keepalive tick":    func() { h.s.onTick(h.s.clock) },
+	}
+}
+
+func BenchmarkDataPath(b *testing.B) {
+	for name, fn := range dataPaths(b) {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				fn()
+			}
+		})
+	}
+}

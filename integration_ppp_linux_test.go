@@ -121,7 +121,8 @@ func TestIntegrationWrongPassword(t *testing.T) {
 	l := newLab(t)
 	srv := l.startServer(append(l.pppFiles("require-chap\n"+seedLikeOptions, "alice * right *\n"), "-R", "10.0.0.2", "-N", "4")...)
 	c := l.startClient("-u", "alice", "-p", "wrong", "--timeout", "10s")
-	c.waitLog("session 0 failed: authentication failed", 10*time.Second)
+	// The client saw the CHAP Failure, then the server's PADT.
+	c.waitLog(`session 0 failed: authentication failed: "Authentication failed", then the server sent PADT`, 10*time.Second)
 	srv.waitLog(`reason="wrong password"`, 2*time.Second)
 	srv.waitLog(`msg="session ended"`, 5*time.Second)
 	<-c.done
@@ -131,6 +132,20 @@ func TestIntegrationWrongPassword(t *testing.T) {
 	if mm := upLine.FindStringSubmatch(c2.log.String()); mm == nil || mm[4] != "10.0.0.2" {
 		t.Fatalf("after a failed login the next client got %q, want 10.0.0.2", mm)
 	}
+}
+
+// The secrets file's address column pins the client's address.
+func TestIntegrationStaticAddress(t *testing.T) {
+	l := newLab(t)
+	l.startServer(append(l.pppFiles("require-chap\n", "alice * pw 10.0.0.9\nbob * pw -\n"), "-R", "10.0.0.2", "-N", "16")...)
+	c := l.startClient("-u", "alice", "-p", "pw")
+	c.waitLog("summary: 1 of 1 sessions up", 10*time.Second)
+	if mm := upLine.FindStringSubmatch(c.log.String()); mm == nil || mm[4] != "10.0.0.9" {
+		t.Fatalf("alice got %q, want her static 10.0.0.9", mm)
+	}
+	// "-" allows no address: bob authenticates but is refused.
+	c2 := l.startClient("-u", "bob", "-p", "pw", "--timeout", "10s")
+	c2.waitLog("session 0 failed", 10*time.Second)
 }
 
 // A client killed with SIGKILL sends nothing more; keepalive must reap it

@@ -264,3 +264,49 @@ func TestIPCPRejectsVJ(t *testing.T) {
 		t.Fatalf("IPCP Configure-Reject %x, want %x", rej.data, ref.data)
 	}
 }
+
+// The seed's require-pap require-chap: CHAP is proposed first, and a
+// client that Naks towards PAP gets PAP, as pppd does. A Nak towards a
+// method that is not allowed moves on to the next allowed one.
+func TestAuthNegotiation(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		options string
+		nak     authMethod
+		want    authMethod
+	}{
+		{"nak towards PAP", "require-pap\nrequire-chap\n", authPAP, authPAP},
+		{"nak towards MS-CHAPv2, not allowed", "require-pap\nrequire-chap\n", authMSCHAPv2, authPAP},
+		{"all three, nak towards CHAP", "require-mschap-v2\nrequire-chap\nrequire-pap\n", authCHAP, authCHAP},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newPPPHarness(t, tt.options, "u * p *\n")
+			var req pppFrame
+			for _, f := range h.sl.sent() {
+				if p := parsePPPFrame(t, f); p.proto == protoLCP && p.code == uint8(cpConfReq) {
+					req = p
+				}
+			}
+			first := h.s.sessions.lookup(h.sid).lcpL.auth
+			strongest := authMethodsFrom(h.s.cfg.opts)[0]
+			if first != strongest {
+				t.Fatalf("proposed %v first, want %v", first, strongest)
+			}
+			nak := make([]byte, headroom, 64)
+			nak = appendCP(nak, uint8(cpConfNak), req.id, tt.nak.appendOpt(nil))
+			putSessionHeader(nak, serverMAC, clientMAC, etherTypeSession, h.sid, protoLCP)
+			out := h.feedFrame(nak)
+			next := only(t, out, protoLCP, uint8(cpConfReq))
+			it := optIter{b: next.data}
+			got := authNone
+			for it.next() {
+				if it.typ == lcpOptAuth {
+					got = parseAuthOpt(it.val)
+				}
+			}
+			if got != tt.want {
+				t.Fatalf("after a Nak towards %v the server asks for %v, want %v", tt.nak, got, tt.want)
+			}
+		})
+	}
+}

@@ -16,7 +16,9 @@ BUILD    := CGO_ENABLED=0 GOMIPS=softfloat GOARM=7 $(GO) build -trimpath -ldflag
 CROSS    := mipsle mips arm arm64 amd64
 FUZZ     := FuzzParseDiscovery FuzzTagIter FuzzParseLCP FuzzParseIPCP FuzzAuthMessages FuzzParseMSCHAPv2Response FuzzParseSecrets
 
-.PHONY: build cross test deps vet race allocs fuzz demo clean
+QEMU     := mips:qemu-mips mipsle:qemu-mipsel arm:qemu-arm arm64:qemu-aarch64
+
+.PHONY: build cross test deps vet race allocs qemu fuzz demo clean
 
 build:
 	GOARCH=$(GOARCH) $(BUILD) -o pppoed .
@@ -44,13 +46,22 @@ race:
 allocs:
 	CGO_ENABLED=0 $(GO) test -count=1 -run 'Allocs' ./...
 
+# The unit tests again for each router architecture, under qemu-user:
+# byte order, word size and the per-architecture ioctl numbers.
+qemu:
+	@for p in $(QEMU); do \
+		a=$${p%%:*}; q=$${p##*:}; \
+		echo "unit tests for $$a under $$q"; \
+		GOARCH=$$a GOMIPS=softfloat GOARM=7 CGO_ENABLED=0 $(GO) test -short -count=1 -exec $$q . || exit 1; \
+	done
+
 fuzz:
 	@for t in $(FUZZ); do \
 		echo "fuzz $$t for $(FUZZTIME)"; \
 		CGO_ENABLED=0 $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) . || exit 1; \
 	done
 
-test: deps vet race allocs
+test: deps vet race allocs qemu
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=8s
 
 demo: build

@@ -199,7 +199,7 @@ func newDialer(cfg *clientConfig, log *slog.Logger, out io.Writer) (*dialer, err
 	}
 	if cfg.n > 1 {
 		// Frames to our extra MACs must reach the sockets.
-		if err := d.sessL.conn.SetPromiscuous(true); err != nil {
+		if err := d.sessL.setPromiscuous(true); err != nil {
 			log.Warn("cannot make the interface promiscuous", "err", err)
 		}
 	}

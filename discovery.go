@@ -265,6 +265,19 @@ func (s *server) onPADR(ifc *iface, p *discoveryPacket, t *discoveryTags) {
 	if sess.maxPayload != 0 {
 		attrs = append(attrs, "max_payload", sess.maxPayload)
 	}
+	if s.kernel {
+		// Connect the kernel's session before the PADS, so it owns the
+		// client's first LCP frame.
+		ks, err := openKernelSession(ifc.name, sess.id, p.src)
+		if err != nil {
+			sess.log.Warn("kernel PPPoE session setup failed", "err", err)
+			s.sessions.release(sess)
+			s.refusePADR(ifc, p, t, tagACSystemError, "session setup failed")
+			return
+		}
+		sess.kern = ks
+		s.startKernelReader(sess, ks.ch)
+	}
 	sess.log.Info("session started", attrs...)
 	s.stats.add(statSessionsStarted)
 	s.sendPADS(sess)

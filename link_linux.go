@@ -115,3 +115,7 @@ func (w *linkWriter) writeFrame(b []byte) error {
 }
 
 func (l *packetLink) close() error { return l.conn.Close() }
+
+// setPromiscuous puts the interface in promiscuous mode while the socket
+// is open (the kernel undoes it when the socket closes).
+func (l *packetLink) setPromiscuous(on bool) error { return l.conn.SetPromiscuous(on) }

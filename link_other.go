@@ -16,3 +16,5 @@ func (*packetLink) readFrame([]byte) (int, error)                { return 0, err
 func (*packetLink) writeFrame([]byte) error                      { return errUnimplemented }
 func (*packetLink) newWriter() frameWriter                       { return nil }
 func (*packetLink) close() error                                 { return errUnimplemented }
+
+func (*packetLink) setPromiscuous(bool) error { return errUnimplemented }

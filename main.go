@@ -92,14 +92,22 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		defer release()
 	}
 
-	if cfg.Mode == "kernel" {
-		if _, err := os.Stat("/dev/ppp"); err != nil {
-			return fmt.Errorf("kernel mode (-k): this kernel has no PPP support (/dev/ppp: %v); try modprobe pppoe, or use --tun", err)
+	kernel := false
+	switch cfg.Mode {
+	case "kernel":
+		if err := kernelPPPAvailable(); err != nil {
+			return fmt.Errorf("kernel mode (-k): this kernel cannot do PPPoE (%v); load the pppoe module, or use --tun", err)
 		}
-		return errors.New("kernel mode (-k) is not available in this build yet; use --tun")
+		kernel = true
+	case "auto":
+		if err := kernelPPPAvailable(); err != nil {
+			log.Info("the kernel has no PPPoE; using the userspace TUN data path", "reason", err)
+		} else {
+			kernel = true
+		}
 	}
-	if cfg.Mode == "auto" {
-		log.Info("using the userspace TUN data path")
+	if kernel {
+		log.Info("using the kernel's PPPoE driver")
 	}
 
 	var ifaces []*iface
@@ -127,18 +135,34 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		copy(mac[:], ifi.HardwareAddr)
 		ifc := &iface{name: name, mac: mac, mtu: ifi.MTU, disc: disc}
 		ifaces = append(ifaces, ifc)
-		if ifc.sess, err = openPacketLink(ifi, cfg.sessionType); err != nil {
+		if kernel {
+			// The kernel moves session frames; a session socket would
+			// only copy every data packet to us.
+			continue
+		}
+		sl, err := openPacketLink(ifi, cfg.sessionType)
+		if err != nil {
 			return err
 		}
+		ifc.sess = sl
 	}
 
-	tun, err := setupTUN(cfg)
-	if err != nil {
-		return err
+	var tun tunDev
+	if !kernel {
+		t, err := setupTUN(cfg)
+		if err != nil {
+			return err
+		}
+		tun = t
 	}
 	srv := newServer(cfg, log, ifaces, tun, time.Now)
+	srv.kernel = kernel
+	mode := "tun"
+	if kernel {
+		mode = "kernel"
+	}
 	log.Info("listening", "interfaces", cfg.Interfaces, "ac_name", cfg.ACName,
-		"services", cfg.ServiceNames, "max_sessions", cfg.MaxSessions, "mode", cfg.Mode)
+		"services", cfg.ServiceNames, "max_sessions", cfg.MaxSessions, "mode", mode)
 	srv.run(ctx)
 	ifaces = nil // run closed them
 	return nil

@@ -12,6 +12,7 @@ package main
 
 import (
 	"encoding/binary"
+	"os"
 	"time"
 )
 
@@ -53,6 +54,17 @@ func (s *server) startPPP(sess *session) {
 // sendPPP sends a PPP packet built at s.ctrlTx[headroom:], filling the
 // Ethernet, PPPoE and PPP headers in front of it in place.
 func (s *server) sendPPP(sess *session, proto uint16, pkt []byte) {
+	if sess.kern != nil {
+		// The kernel adds PPPoE and Ethernet: give it protocol and packet.
+		b := s.ctrlTx[headroom-pppProtoLen : headroom+len(pkt)]
+		binary.BigEndian.PutUint16(b, proto)
+		if err := sess.kern.write(b); err != nil {
+			s.stats.add(statTxErrors)
+			return
+		}
+		s.stats.add(statTxFrames)
+		return
+	}
 	b := s.ctrlTx[:headroom+len(pkt)]
 	putSessionHeader(b, sess.peer, sess.iface.mac, s.cfg.sessionType, sess.id, proto)
 	if err := sess.iface.sessW.writeFrame(b); err != nil {
@@ -199,6 +211,19 @@ func (s *server) enterNetworkPhase(sess *session) {
 		slot = sl
 	}
 	sess.slot = slot
+	if sess.kern != nil {
+		unit := -1
+		if s.cfg.UnitFromSession {
+			// rp-pppoe's -u: the unit number follows the session.
+			unit = int(sess.id) - 1 - s.cfg.SessionOffset
+		}
+		if err := sess.kern.newUnit(unit, int(sess.lcpL.mru)); err != nil {
+			sess.log.Warn("kernel ppp unit setup failed", "err", err)
+			s.closeLCP(sess, "kernel ppp unit setup failed")
+			return
+		}
+		s.startKernelReader(sess, sess.kern.unit)
+	}
 	sess.phase = phaseNetwork
 	sess.ipcpL.resetServer(s, sess, s.pool.localAddr(slot, s.cfg.localIP), s.pool.remoteAddr(slot), s.cfg.opts.dns, s.cfg.opts.wins)
 	sess.ipcp.up(s.clock)
@@ -206,14 +231,63 @@ func (s *server) enterNetworkPhase(sess *session) {
 }
 
 func (s *server) onIPCPUp(sess *session) {
-	s.dp.publish(sess)
+	attrs := []any{"ip", sess.ipcpL.peer.String(), "local_ip", sess.ipcpL.local.String(),
+		"mru", sess.lcpL.peerMRU, "setup", s.clock.Sub(sess.started).Round(time.Millisecond)}
+	if sess.kern != nil {
+		mtu := int(min(sess.lcpL.peerMRU, sess.lcpL.maxMRU()))
+		err := sess.kern.configure(sess.ipcpL.local, sess.ipcpL.peer, mtu)
+		if err == nil {
+			err = sess.kern.setNPMode(true)
+		}
+		if err != nil {
+			sess.log.Warn("configuring the ppp interface failed", "ifname", sess.kern.name, "err", err)
+			s.closeLCP(sess, "configuring "+sess.kern.name+" failed")
+			return
+		}
+		attrs = append(attrs, "ifname", sess.kern.name)
+	} else {
+		s.dp.publish(sess)
+	}
 	sess.upAt = s.clock
-	sess.log.Info("session up", "ip", sess.ipcpL.peer.String(), "local_ip", sess.ipcpL.local.String(),
-		"mru", sess.lcpL.peerMRU, "setup", s.clock.Sub(sess.started).Round(time.Millisecond))
+	sess.log.Info("session up", attrs...)
 	s.stats.add(statSessionsUp)
 }
 
-func (s *server) onIPCPDown(sess *session) { s.dp.unpublish(sess) }
+func (s *server) onIPCPDown(sess *session) {
+	if sess.kern != nil {
+		sess.kern.setNPMode(false)
+		return
+	}
+	s.dp.unpublish(sess)
+}
+
+// startKernelReader reads PPP frames the kernel hands to f (a channel or
+// unit fd) and posts them to the loop dressed as the session frames they
+// arrived in, so handleSessionFrame treats both modes alike. It stops
+// when f is closed.
+func (s *server) startKernelReader(sess *session, f *os.File) {
+	ifc, peer, sid, etype := sess.iface, sess.peer, sess.id, s.cfg.sessionType
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for {
+			fr := getFrame()
+			n, err := f.Read(fr[discoveryHdrLen:])
+			if err != nil {
+				putFrame(fr)
+				return
+			}
+			b := fr[:discoveryHdrLen+n]
+			putSessionHeader(b, ifc.mac, peer, etype, sid, binary.BigEndian.Uint16(b[discoveryHdrLen:]))
+			select {
+			case s.rx <- rxFrame{ifc, fr, len(b), true}:
+			default:
+				s.stats.add(statQueueFull)
+				putFrame(fr)
+			}
+		}
+	}()
+}
 
 func (s *server) onIPCPFinished(sess *session) {
 	if sess.lcp.state == stOpened {

@@ -69,6 +69,7 @@ type server struct {
 	rx       chan rxFrame
 	stats    stats
 	wg       sync.WaitGroup
+	kernel   bool // sessions go to the kernel's PPPoE driver
 	closing  atomic.Bool // set before the sockets are closed
 
 	// Loop-owned scratch space, reused for every frame.
@@ -135,20 +136,29 @@ func newServer(cfg *config, log *slog.Logger, ifaces []*iface, tun tunDev, now f
 // run serves until ctx is cancelled, then ends every session and returns.
 func (s *server) run(ctx context.Context) {
 	for _, ifc := range s.ifaces {
-		s.wg.Add(2)
+		s.wg.Add(1)
 		go s.runReader(ifc, ifc.disc, false)
-		go s.runReader(ifc, ifc.sess, true)
+		if ifc.sess != nil {
+			s.wg.Add(1)
+			go s.runReader(ifc, ifc.sess, true)
+		}
 	}
-	s.wg.Add(1)
-	go s.runTunReader()
+	if s.dp.tun != nil {
+		s.wg.Add(1)
+		go s.runTunReader()
+	}
 	s.runLoop(ctx)
 	s.closing.Store(true)
 	s.dp.closing.Store(true)
 	for _, ifc := range s.ifaces {
 		ifc.disc.close()
-		ifc.sess.close()
+		if ifc.sess != nil {
+			ifc.sess.close()
+		}
 	}
-	s.dp.tun.close()
+	if s.dp.tun != nil {
+		s.dp.tun.close()
+	}
 	s.wg.Wait()
 	// Frames still queued belong to nobody now.
 	for {
@@ -256,6 +266,10 @@ func (s *server) endSession(sess *session, reason string, notifyPeer bool) {
 	sess.log.Info("session ended", attrs...)
 	s.stats.add(statSessionsEnded)
 	s.dp.unpublish(sess)
+	if sess.kern != nil {
+		sess.kern.close()
+		sess.kern = nil
+	}
 	if sess.slot != noSlot {
 		s.pool.free(sess.slot)
 	}

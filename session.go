@@ -57,6 +57,7 @@ type session struct {
 	auth       authState
 	slot       poolSlot // the client's address, noSlot until the network phase
 	data       *dataSession
+	kern       *kernelSession // kernel mode only
 	lastHeard  time.Time
 	echoAt     time.Time
 	echoID     uint8

@@ -36,6 +36,9 @@ type tunNetns struct {
 
 func newTunNetns(t *testing.T) *tunNetns {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: unit tests only")
+	}
 	if os.Geteuid() != 0 {
 		skipf(t, "TUN tests need root")
 	}

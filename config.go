@@ -59,6 +59,7 @@ type config struct {
 	AuthTimeout       time.Duration `toml:"auth_timeout"`
 	AuthMaxFailures   int           `toml:"auth_max_failures"`
 	TUNName           string        `toml:"tun_name"`
+	NAT               natConfig     `toml:"nat"`
 
 	// Derived by validate.
 	localIP       netip.Addr
@@ -88,6 +89,7 @@ func defaultConfig() *config {
 		AuthTimeout:     30 * time.Second,
 		AuthMaxFailures: 1,
 		TUNName:         "pppoed0",
+		NAT:             natConfig{Backend: "auto", StateFile: "/var/run/pppoed/nat.state"},
 		SetupTimeout:    60 * time.Second,
 	}
 }
@@ -217,6 +219,9 @@ func newFlagSet(cfg *config, configPath *string) *flag.FlagSet {
 	fs.DurationVar(&cfg.AuthTimeout, "auth-timeout", cfg.AuthTimeout, "end a session that has not authenticated by then")
 	fs.IntVar(&cfg.AuthMaxFailures, "auth-max-failures", cfg.AuthMaxFailures, "authentication attempts before the link is closed")
 	fs.StringVar(&cfg.TUNName, "tun-name", cfg.TUNName, "name of the TUN device of the userspace data path")
+	fs.StringVar(&cfg.NAT.WAN, "nat-out", cfg.NAT.WAN, "masquerade the clients out of this WAN `interface`, enable forwarding and clamp the MSS")
+	fs.StringVar(&cfg.NAT.Backend, "nat-backend", cfg.NAT.Backend, "nft, iptables or auto")
+	fs.StringVar(&cfg.NAT.StateFile, "nat-state-file", cfg.NAT.StateFile, "where the original ip_forward is remembered while NAT is set up")
 	return fs
 }
 
@@ -397,6 +402,17 @@ func (c *config) validate() error {
 	}
 	if c.TUNName == "" || len(c.TUNName) >= 16 {
 		return usagef("--tun-name/tun_name: %q is not a valid interface name", c.TUNName)
+	}
+	if c.NAT.WAN != "" && (len(c.NAT.WAN) >= 16 || strings.ContainsAny(c.NAT.WAN, "/ \t\"")) {
+		return usagef("--nat-out/nat.wan: invalid interface name %q", c.NAT.WAN)
+	}
+	switch c.NAT.Backend {
+	case "auto", "nft", "iptables":
+	default:
+		return usagef("--nat-backend/nat.backend: %q is not auto, nft or iptables", c.NAT.Backend)
+	}
+	if c.NAT.WAN != "" && c.NAT.StateFile == "" {
+		return usagef("--nat-state-file/nat.state_file: empty")
 	}
 	switch c.Mode {
 	case "auto", "kernel", "tun":

@@ -155,6 +155,24 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		}
 		tun = t
 	}
+	if cfg.NAT.WAN != "" {
+		if _, err := ifaceInfo(cfg.NAT.WAN); err != nil {
+			return fmt.Errorf("--nat-out: %w", err)
+		}
+		mss := cfg.MSS
+		if mss == 0 {
+			mss = ethPPPoEMTU - 40 // IPv4 and TCP headers
+		}
+		n, err := setupNAT(ctx, cfg.NAT, cfg.pool, mss, log)
+		if err != nil {
+			return fmt.Errorf("NAT: %w", err)
+		}
+		defer func() {
+			if err := n.cleanup(context.Background()); err != nil {
+				log.Error("removing NAT failed", "err", err)
+			}
+		}()
+	}
 	srv := newServer(cfg, log, ifaces, tun, time.Now)
 	srv.kernel = kernel
 	mode := "tun"

@@ -1,0 +1,273 @@
+// NAT to the WAN: what rp-pppoe users did by hand with
+// "echo 1 > /proc/sys/net/ipv4/ip_forward" and
+// "iptables -t nat -A POSTROUTING -o eth1 -j MASQUERADE", done by pppoed
+// and undone on exit.
+//
+// Only with --nat-out IFACE. Setup records ip_forward and sets it to 1,
+// masquerades the pool's source addresses leaving through IFACE, and clamps
+// the TCP MSS of forwarded SYNs to and from the pool to fit the PPP MTU (or
+// to -m). Everything pppoed adds is its own: a private nft table
+// ("inet pppoed", which OpenWrt's fw4 never flushes) or iptables chains of
+// its own that one rule each jumps to. Cleanup removes exactly that and
+// restores ip_forward. A state file remembers the original ip_forward, so a
+// restart after a crash still restores the right value, and setup replaces
+// leftovers instead of adding a second set.
+//
+// The system's own tools do the work, through exec with an argv and a
+// timeout, never a shell; a failing command's output goes into the error.
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const (
+	ipForwardPath = "/proc/sys/net/ipv4/ip_forward"
+	natChain      = "PPPOED-NAT"
+	mssChain      = "PPPOED-MSS"
+	nftTable      = "pppoed"
+	toolTimeout   = 10 * time.Second
+)
+
+type natConfig struct {
+	WAN       string `toml:"wan"`
+	Backend   string `toml:"backend"`
+	StateFile string `toml:"state_file"`
+}
+
+// nat is the set-up state. The loop goroutine owns it.
+type nat struct {
+	cfg      natConfig
+	backend  string // "nft" or "iptables"
+	prefixes []netip.Prefix
+	mss      int
+	log      *slog.Logger
+	forward  string // ip_forward before we touched it
+}
+
+// runTool runs a system tool with an argv and a timeout. stdin may be nil.
+func runTool(ctx context.Context, stdin []byte, name string, args ...string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, toolTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return out, fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	return out, nil
+}
+
+// pickNATBackend chooses nft where it works, else iptables.
+func pickNATBackend(ctx context.Context, want string) (string, error) {
+	switch want {
+	case "nft", "iptables":
+		if _, err := exec.LookPath(want); err != nil {
+			return "", fmt.Errorf("--nat-backend %s: %w", want, err)
+		}
+		return want, nil
+	case "", "auto":
+	default:
+		return "", fmt.Errorf("--nat-backend: %q is not nft or iptables", want)
+	}
+	if _, err := exec.LookPath("nft"); err == nil {
+		if _, err := runTool(ctx, nil, "nft", "list", "tables"); err == nil {
+			return "nft", nil
+		}
+	}
+	if _, err := exec.LookPath("iptables"); err == nil {
+		return "iptables", nil
+	}
+	return "", errors.New("NAT needs nft or iptables, and neither works here")
+}
+
+// setupNAT makes the changes. On error it undoes what it did.
+func setupNAT(ctx context.Context, cfg natConfig, pool *ipPool, mss int, log *slog.Logger) (*nat, error) {
+	backend, err := pickNATBackend(ctx, cfg.Backend)
+	if err != nil {
+		return nil, err
+	}
+	n := &nat{cfg: cfg, backend: backend, mss: mss, log: log}
+	addrs := make([]netip.Addr, pool.size())
+	for i := range addrs {
+		addrs[i] = pool.remoteAddr(poolSlot(i))
+	}
+	n.prefixes = coveringPrefixes(addrs)
+
+	cur, err := os.ReadFile(ipForwardPath)
+	if err != nil {
+		return nil, err
+	}
+	n.forward = strings.TrimSpace(string(cur))
+	if old, ok := n.readState(); ok {
+		// A previous pppoed died without cleaning up: the value it
+		// recorded is the one to restore, not the 1 it left behind.
+		log.Warn("found NAT state left by an earlier pppoed; replacing its rules", "state_file", cfg.StateFile)
+		n.forward = old
+	}
+	if err := n.writeState(); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(ipForwardPath, []byte("1\n"), 0o644); err != nil {
+		n.cleanup(ctx)
+		return nil, fmt.Errorf("enable ip_forward: %w", err)
+	}
+	if backend == "nft" {
+		err = n.setupNFT(ctx)
+	} else {
+		err = n.setupIPTables(ctx)
+	}
+	if err != nil {
+		n.cleanup(ctx)
+		return nil, err
+	}
+	log.Info("NAT set up", "wan", cfg.WAN, "backend", backend, "pool", n.prefixStrings(), "mss", mss)
+	return n, nil
+}
+
+func (n *nat) prefixStrings() []string {
+	var s []string
+	for _, p := range n.prefixes {
+		s = append(s, p.String())
+	}
+	return s
+}
+
+// nftRuleset is the whole private table. Loading it with a delete of the
+// same table first (created empty if absent) replaces leftovers atomically.
+func (n *nat) nftRuleset() []byte {
+	set := strings.Join(n.prefixStrings(), ", ")
+	var b strings.Builder
+	fmt.Fprintf(&b, "table inet %s {}\ndelete table inet %s\n", nftTable, nftTable)
+	fmt.Fprintf(&b, "table inet %s {\n", nftTable)
+	fmt.Fprintf(&b, "\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n")
+	fmt.Fprintf(&b, "\t\toifname %s ip saddr { %s } masquerade\n\t}\n", strconv.Quote(n.cfg.WAN), set)
+	fmt.Fprintf(&b, "\tchain forward {\n\t\ttype filter hook forward priority mangle; policy accept;\n")
+	for _, dir := range []string{"saddr", "daddr"} {
+		fmt.Fprintf(&b, "\t\tip %s { %s } tcp flags & (syn | rst) == syn tcp option maxseg size > %d tcp option maxseg size set %d\n",
+			dir, set, n.mss, n.mss)
+	}
+	fmt.Fprintf(&b, "\t}\n}\n")
+	return []byte(b.String())
+}
+
+func (n *nat) setupNFT(ctx context.Context) error {
+	_, err := runTool(ctx, n.nftRuleset(), "nft", "-f", "-")
+	return err
+}
+
+// iptablesRules are the rules of our chains, per table.
+func (n *nat) iptablesRules() map[string][][]string {
+	r := map[string][][]string{}
+	for _, p := range n.prefixes {
+		r["nat"] = append(r["nat"], []string{"-s", p.String(), "-o", n.cfg.WAN, "-j", "MASQUERADE"})
+		for _, dir := range []string{"-s", "-d"} {
+			r["mangle"] = append(r["mangle"], []string{dir, p.String(), "-p", "tcp", "--tcp-flags", "SYN,RST", "SYN",
+				"-m", "tcpmss", "--mss", strconv.Itoa(n.mss+1) + ":65535", "-j", "TCPMSS", "--set-mss", strconv.Itoa(n.mss)})
+		}
+	}
+	return r
+}
+
+var iptablesHooks = []struct{ table, chain, hook string }{
+	{"nat", natChain, "POSTROUTING"},
+	{"mangle", mssChain, "FORWARD"},
+}
+
+func (n *nat) setupIPTables(ctx context.Context) error {
+	rules := n.iptablesRules()
+	for _, h := range iptablesHooks {
+		// Create our chain, or empty a leftover one.
+		if _, err := runTool(ctx, nil, "iptables", "-w", "-t", h.table, "-N", h.chain); err != nil {
+			if _, err := runTool(ctx, nil, "iptables", "-w", "-t", h.table, "-F", h.chain); err != nil {
+				return err
+			}
+		}
+		for _, r := range rules[h.table] {
+			if _, err := runTool(ctx, nil, "iptables", append([]string{"-w", "-t", h.table, "-A", h.chain}, r...)...); err != nil {
+				return err
+			}
+		}
+		// One jump, checked first so a restart does not add a second.
+		jump := []string{"-w", "-t", h.table, "-C", h.hook, "-j", h.chain}
+		if _, err := runTool(ctx, nil, "iptables", jump...); err != nil {
+			jump[3] = "-A"
+			if _, err := runTool(ctx, nil, "iptables", jump...); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// cleanup removes what setup added and restores ip_forward. It goes on
+// past errors and returns them all.
+func (n *nat) cleanup(ctx context.Context) error {
+	var errs []error
+	switch n.backend {
+	case "nft":
+		if _, err := runTool(ctx, []byte(fmt.Sprintf("table inet %s {}\ndelete table inet %s\n", nftTable, nftTable)), "nft", "-f", "-"); err != nil {
+			errs = append(errs, err)
+		}
+	case "iptables":
+		for _, h := range iptablesHooks {
+			// Every jump we may have left, then the chain.
+			for {
+				if _, err := runTool(ctx, nil, "iptables", "-w", "-t", h.table, "-D", h.hook, "-j", h.chain); err != nil {
+					break
+				}
+			}
+			runTool(ctx, nil, "iptables", "-w", "-t", h.table, "-F", h.chain)
+			if _, err := runTool(ctx, nil, "iptables", "-w", "-t", h.table, "-X", h.chain); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if n.forward != "" {
+		if err := os.WriteFile(ipForwardPath, []byte(n.forward+"\n"), 0o644); err != nil {
+			errs = append(errs, fmt.Errorf("restore ip_forward: %w", err))
+		}
+	}
+	if err := os.Remove(n.cfg.StateFile); err != nil && !os.IsNotExist(err) {
+		errs = append(errs, err)
+	}
+	if len(errs) == 0 {
+		n.log.Info("NAT removed", "ip_forward", n.forward)
+	}
+	return errors.Join(errs...)
+}
+
+func (n *nat) readState() (string, bool) {
+	b, err := os.ReadFile(n.cfg.StateFile)
+	if err != nil {
+		return "", false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "ip_forward="); ok && (v == "0" || v == "1") {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+func (n *nat) writeState() error {
+	if err := os.MkdirAll(filepath.Dir(n.cfg.StateFile), 0o755); err != nil {
+		return err
+	}
+	body := fmt.Sprintf("# written by pppoed; removed when it exits cleanly\nip_forward=%s\nbackend=%s\nwan=%s\n", n.forward, n.backend, n.cfg.WAN)
+	return os.WriteFile(n.cfg.StateFile, []byte(body), 0o644)
+}

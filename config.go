@@ -60,6 +60,11 @@ type config struct {
 	AuthMaxFailures   int           `toml:"auth_max_failures"`
 	TUNName           string        `toml:"tun_name"`
 	NAT               natConfig     `toml:"nat"`
+	Auth              []string      `toml:"auth"`
+	DNS               []string      `toml:"dns"`
+	WINS              []string      `toml:"wins"`
+	EchoInterval      int           `toml:"lcp_echo_interval"`
+	EchoFailure       int           `toml:"lcp_echo_failure"`
 
 	// Derived by validate.
 	localIP       netip.Addr
@@ -89,6 +94,8 @@ func defaultConfig() *config {
 		AuthTimeout:     30 * time.Second,
 		AuthMaxFailures: 1,
 		TUNName:         "pppoed0",
+		EchoInterval:    -1,
+		EchoFailure:     -1,
 		NAT:             natConfig{Backend: "auto", StateFile: "/var/run/pppoed/nat.state"},
 		SetupTimeout:    60 * time.Second,
 	}
@@ -219,6 +226,11 @@ func newFlagSet(cfg *config, configPath *string) *flag.FlagSet {
 	fs.DurationVar(&cfg.AuthTimeout, "auth-timeout", cfg.AuthTimeout, "end a session that has not authenticated by then")
 	fs.IntVar(&cfg.AuthMaxFailures, "auth-max-failures", cfg.AuthMaxFailures, "authentication attempts before the link is closed")
 	fs.StringVar(&cfg.TUNName, "tun-name", cfg.TUNName, "name of the TUN device of the userspace data path")
+	fs.Var(&listFlag{list: &cfg.Auth}, "auth", "allow this authentication `method`: pap, chap, mschapv2 or none (repeatable; overrides the options file's require-*)")
+	fs.Var(&listFlag{list: &cfg.DNS}, "dns", "hand out this DNS `server` over IPCP (repeatable, at most 2; overrides ms-dns)")
+	fs.Var(&listFlag{list: &cfg.WINS}, "wins", "hand out this WINS `server` over IPCP (repeatable, at most 2; overrides ms-wins)")
+	fs.IntVar(&cfg.EchoInterval, "lcp-echo-interval", cfg.EchoInterval, "seconds of silence before an LCP Echo-Request (overrides the options file; 0: no keepalive)")
+	fs.IntVar(&cfg.EchoFailure, "lcp-echo-failure", cfg.EchoFailure, "the client is dead after interval × this many seconds of silence (overrides the options file)")
 	fs.StringVar(&cfg.NAT.WAN, "nat-out", cfg.NAT.WAN, "masquerade the clients out of this WAN `interface`, enable forwarding and clamp the MSS")
 	fs.StringVar(&cfg.NAT.Backend, "nat-backend", cfg.NAT.Backend, "nft, iptables or auto")
 	fs.StringVar(&cfg.NAT.StateFile, "nat-state-file", cfg.NAT.StateFile, "where the original ip_forward is remembered while NAT is set up")
@@ -466,6 +478,74 @@ func (c *config) validate() error {
 		if c.LogFile == "" {
 			c.LogFile = c.opts.logFile
 		}
+	}
+	return c.applyPPPOverrides()
+}
+
+// applyPPPOverrides puts the PPP settings given as flags or TOML keys over
+// the options file's.
+func (c *config) applyPPPOverrides() error {
+	o := c.opts
+	if len(c.Auth) > 0 {
+		o.requirePAP, o.requireCHAP, o.requireMSCHAPv2, o.noAuth = false, false, false, false
+		for _, a := range c.Auth {
+			for _, name := range strings.Split(a, ",") {
+				switch name = strings.TrimSpace(name); name {
+				case "none", "noauth":
+					o.noAuth = true
+				default:
+					m, err := parseAuthName(name)
+					if err != nil {
+						return usagef("--auth/auth: %v", err)
+					}
+					switch m {
+					case authPAP:
+						o.requirePAP = true
+					case authCHAP:
+						o.requireCHAP = true
+					case authMSCHAPv2:
+						o.requireMSCHAPv2 = true
+					}
+				}
+			}
+		}
+		if o.noAuth && (o.requirePAP || o.requireCHAP || o.requireMSCHAPv2) {
+			return usagef("--auth/auth: none cannot be combined with a method")
+		}
+	}
+	parse := func(flag string, in []string) ([]netip.Addr, error) {
+		var out []netip.Addr
+		for _, s := range in {
+			a, err := parseIPv4(s)
+			if err != nil {
+				return nil, usagef("%s: %v", flag, err)
+			}
+			out = append(out, a)
+		}
+		if len(out) > 2 {
+			return nil, usagef("%s: at most two servers (RFC 1877)", flag)
+		}
+		return out, nil
+	}
+	if len(c.DNS) > 0 {
+		dns, err := parse("--dns/dns", c.DNS)
+		if err != nil {
+			return err
+		}
+		o.dns = dns
+	}
+	if len(c.WINS) > 0 {
+		wins, err := parse("--wins/wins", c.WINS)
+		if err != nil {
+			return err
+		}
+		o.wins = wins
+	}
+	if c.EchoInterval >= 0 {
+		o.echoInterval = time.Duration(c.EchoInterval) * time.Second
+	}
+	if c.EchoFailure >= 0 {
+		o.echoFailure = c.EchoFailure
 	}
 	return nil
 }

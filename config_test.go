@@ -277,3 +277,26 @@ func TestUsageErrorType(t *testing.T) {
 		t.Fatalf("%T is not a usageError", err)
 	}
 }
+
+func TestPPPOverrides(t *testing.T) {
+	opts := writeFile(t, "options", seedOptions)
+	cfg, err := parseArgs([]string{"-O", opts, "-I", "eth0", "--auth", "mschapv2", "--auth", "pap", "--dns", "1.1.1.1",
+		"--lcp-echo-interval", "5", "--lcp-echo-failure", "4"})
+	if err == nil {
+		err = cfg.validate()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := cfg.opts
+	if !o.requireMSCHAPv2 || !o.requirePAP || o.requireCHAP || len(o.dns) != 1 || o.dns[0].String() != "1.1.1.1" ||
+		o.echoInterval != 5*time.Second || o.echoFailure != 4 {
+		t.Fatalf("overrides not applied: %+v", o)
+	}
+	if _, err := configFor(t, "-I", "eth0", "--auth", "kerberos"); err == nil || !strings.Contains(err.Error(), "--auth") {
+		t.Fatalf("bad --auth: %v", err)
+	}
+	if _, err := configFor(t, "-I", "eth0", "--dns", "1.1.1.1", "--dns", "2.2.2.2", "--dns", "3.3.3.3"); err == nil {
+		t.Fatal("accepted three DNS servers")
+	}
+}

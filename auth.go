@@ -16,7 +16,6 @@
 package main
 
 import (
-	"crypto/rand"
 	"crypto/subtle"
 	"encoding/binary"
 	"fmt"
@@ -181,7 +180,7 @@ func (s *server) startAuth(sess *session) {
 func (s *server) sendChallenge(sess *session) {
 	a := &sess.auth
 	a.id++
-	rand.Read(a.challenge[:])
+	fillRandom(a.challenge[:])
 	a.resendAt = s.clock.Add(s.fsmCfg.restart)
 	s.resendChallenge(sess)
 }

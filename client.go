@@ -13,7 +13,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"flag"
@@ -206,7 +205,7 @@ func newDialer(cfg *clientConfig, log *slog.Logger, out io.Writer) (*dialer, err
 	var base hwAddr
 	copy(base[:], ifi.HardwareAddr)
 	var prefix [2]byte
-	rand.Read(prefix[:])
+	fillRandom(prefix[:])
 	for i := range cfg.n {
 		cs := &csess{idx: i}
 		mac := base
@@ -539,7 +538,7 @@ func (d *dialer) onAuth(cs *csess, proto uint16, pkt []byte) {
 				return
 			}
 			cs.auth.challenge = [16]byte(ch)
-			rand.Read(cs.peerCh[:])
+			fillRandom(cs.peerCh[:])
 			nt := generateNTResponse(cs.auth.challenge, cs.peerCh, stripDomain(d.cfg.user), d.cfg.pass)
 			val := make([]byte, 0, 1+mschapv2RespLen)
 			val = append(val, mschapv2RespLen)

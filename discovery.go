@@ -11,7 +11,6 @@ package main
 
 import (
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"hash"
@@ -30,7 +29,7 @@ type cookieJar struct {
 
 func newCookieJar(lifetime time.Duration) *cookieJar {
 	key := make([]byte, 32)
-	rand.Read(key)
+	fillRandom(key)
 	return &cookieJar{h: hmac.New(sha256.New, key), lifetime: lifetime}
 }
 

@@ -12,7 +12,6 @@
 package main
 
 import (
-	"crypto/rand"
 	"encoding/binary"
 	"log/slog"
 	"time"
@@ -110,7 +109,7 @@ func newSessionTable(n, offset int, random bool) *sessionTable {
 func shuffle(ids []uint16) {
 	var b [8]byte
 	for i := len(ids) - 1; i > 0; i-- {
-		rand.Read(b[:])
+		fillRandom(b[:])
 		j := int(binary.LittleEndian.Uint64(b[:]) % uint64(i+1))
 		ids[i], ids[j] = ids[j], ids[i]
 	}

@@ -12,10 +12,10 @@ type kernelSession struct {
 	name     string
 }
 
-func kernelPPPAvailable() error                                         { return errUnimplemented }
+func kernelPPPAvailable() error                                        { return errUnimplemented }
 func openKernelSession(string, uint16, hwAddr) (*kernelSession, error) { return nil, errUnimplemented }
-func (*kernelSession) newUnit(int, int) error                           { return errUnimplemented }
-func (*kernelSession) setNPMode(bool) error                             { return errUnimplemented }
-func (*kernelSession) configure(netip.Addr, netip.Addr, int) error      { return errUnimplemented }
-func (*kernelSession) write([]byte) error                               { return errUnimplemented }
-func (*kernelSession) close() error                                     { return nil }
+func (*kernelSession) newUnit(int, int) error                          { return errUnimplemented }
+func (*kernelSession) setNPMode(bool) error                            { return errUnimplemented }
+func (*kernelSession) configure(netip.Addr, netip.Addr, int) error     { return errUnimplemented }
+func (*kernelSession) write([]byte) error                              { return errUnimplemented }
+func (*kernelSession) close() error                                    { return nil }

@@ -69,7 +69,7 @@ type server struct {
 	rx       chan rxFrame
 	stats    stats
 	wg       sync.WaitGroup
-	kernel   bool // sessions go to the kernel's PPPoE driver
+	kernel   bool        // sessions go to the kernel's PPPoE driver
 	closing  atomic.Bool // set before the sockets are closed
 
 	// Loop-owned scratch space, reused for every frame.

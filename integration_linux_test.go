@@ -316,20 +316,7 @@ func TestIntegrationPacketLinkAllocs(t *testing.T) {
 	}
 	l := newLab(t)
 	c := l.rawClient()
-	var srv *packetLink
-	inNetns(t, l.srvNS, func() {
-		ifi, err := ifaceInfo(l.srvIf)
-		if err == nil {
-			srv, err = openPacketLink(ifi, etherTypeDiscovery)
-		}
-		if err != nil {
-			t.Error(err)
-		}
-	})
-	if srv == nil {
-		t.FailNow()
-	}
-	defer srv.close()
+	srv := l.openRaw(l.srvNS, l.srvIf, etherTypeDiscovery)
 	frame := frameOf(broadcastAddr, l.cliMAC, codePADI, 0, tag{tagServiceName, nil})
 	buf := make([]byte, frameSize)
 	n := testing.AllocsPerRun(200, func() {

@@ -179,20 +179,7 @@ func TestIntegrationIPv6CPRejected(t *testing.T) {
 	fmt.Sscan(mm[3], &sid)
 	mac, _ := parseMAC(mm[2])
 
-	var raw *packetLink
-	inNetns(t, l.cliNS, func() {
-		ifi, err := ifaceInfo(l.cliIf)
-		if err == nil {
-			raw, err = openPacketLink(ifi, etherTypeSession)
-		}
-		if err != nil {
-			t.Error(err)
-		}
-	})
-	if raw == nil {
-		t.FailNow()
-	}
-	defer raw.close()
+	raw := l.openRaw(l.cliNS, l.cliIf, etherTypeSession)
 	// IPv6CP Configure-Request with an Interface-Identifier option.
 	cp := []byte{1, 1, 0, 14, 1, 10, 0x02, 0x11, 0x22, 0xff, 0xfe, 0x33, 0x44, 0x55}
 	f := make([]byte, headroom+len(cp))

@@ -81,21 +81,12 @@ func (l *ipcpLayer) offerFor(typ uint8) (netip.Addr, bool) {
 
 func (l *ipcpLayer) checkConfReq(opts, resp []byte, rejectNaks bool) (cpCode, []byte) {
 	start := len(resp)
-	it := optIter{b: opts}
-	for it.next() {
-		if l.rejects(it.typ, it.val) {
-			resp = append(resp, it.raw...)
-		}
-	}
-	if it.err != nil {
-		return cpConfRej, append(resp, it.b...)
-	}
-	if len(resp) > start {
+	if resp, rejected := appendRejects(resp, opts, l.rejects); rejected {
 		return cpConfRej, resp
 	}
+	it := optIter{b: opts}
 	if l.client {
 		// The server tells us its own address; take it as it is.
-		it = optIter{b: opts}
 		for it.next() {
 			if it.typ == ipcpOptAddress {
 				l.peerAddr = netip.AddrFrom4([4]byte(it.val))

@@ -278,6 +278,27 @@ func inNetns(t *testing.T, ns string, fn func()) {
 	}
 }
 
+// openRaw opens a packet socket for one ethertype on ifname inside ns.
+// It is closed when the test ends.
+func (l *lab) openRaw(ns, ifname string, etherType uint16) *packetLink {
+	l.t.Helper()
+	var pl *packetLink
+	inNetns(l.t, ns, func() {
+		ifi, err := net.InterfaceByName(ifname)
+		if err == nil {
+			pl, err = openPacketLink(ifi, etherType)
+		}
+		if err != nil {
+			l.t.Error(err)
+		}
+	})
+	if pl == nil {
+		l.t.FailNow()
+	}
+	l.t.Cleanup(func() { pl.close() })
+	return pl
+}
+
 // rawClient speaks discovery by hand on the client side of the lab, with
 // any source MAC, for the cases real clients will not produce.
 type rawClient struct {
@@ -290,20 +311,7 @@ type rawClient struct {
 func (l *lab) rawClient() *rawClient {
 	l.t.Helper()
 	c := &rawClient{t: l.t, l: l, rx: make(chan []byte, 256)}
-	inNetns(l.t, l.cliNS, func() {
-		ifi, err := net.InterfaceByName(l.cliIf)
-		if err != nil {
-			l.t.Error(err)
-			return
-		}
-		c.link, err = openPacketLink(ifi, etherTypeDiscovery)
-		if err != nil {
-			l.t.Error(err)
-		}
-	})
-	if c.link == nil {
-		l.t.FailNow()
-	}
+	c.link = l.openRaw(l.cliNS, l.cliIf, etherTypeDiscovery)
 	go func() {
 		for {
 			b := make([]byte, frameSize)
@@ -315,7 +323,6 @@ func (l *lab) rawClient() *rawClient {
 			c.rx <- b[:n]
 		}
 	}()
-	l.t.Cleanup(func() { c.link.close() })
 	return c
 }
 

@@ -95,21 +95,10 @@ func (l *lcpLayer) appendConfReq(b []byte) []byte {
 // would change makes a Configure-Nak; otherwise we Ack and commit.
 func (l *lcpLayer) checkConfReq(opts, resp []byte, rejectNaks bool) (cpCode, []byte) {
 	start := len(resp)
-	it := optIter{b: opts}
-	for it.next() {
-		if l.rejects(it.typ, it.val) {
-			resp = append(resp, it.raw...)
-		}
-	}
-	if it.err != nil {
-		// A malformed option list: reject what cannot be parsed.
-		return cpConfRej, append(resp, it.b...)
-	}
-	if len(resp) > start {
+	if resp, rejected := appendRejects(resp, opts, l.rejects); rejected {
 		return cpConfRej, resp
 	}
-
-	it = optIter{b: opts}
+	it := optIter{b: opts}
 	for it.next() {
 		switch it.typ {
 		case lcpOptMRU:
@@ -150,6 +139,24 @@ func (l *lcpLayer) checkConfReq(opts, resp []byte, rejectNaks bool) (cpCode, []b
 		}
 	}
 	return cpConfAck, append(resp, opts...)
+}
+
+// appendRejects appends the options of a request that rejects says we
+// Configure-Reject outright, and reports whether there were any. A
+// malformed option list rejects what cannot be parsed. Shared by LCP and
+// IPCP: the first pass of RFC 1661 §5.4's order, Reject before Nak.
+func appendRejects(resp, opts []byte, rejects func(typ uint8, val []byte) bool) ([]byte, bool) {
+	start := len(resp)
+	it := optIter{b: opts}
+	for it.next() {
+		if rejects(it.typ, it.val) {
+			resp = append(resp, it.raw...)
+		}
+	}
+	if it.err != nil {
+		return append(resp, it.b...), true
+	}
+	return resp, len(resp) > start
 }
 
 // rejects reports whether we Configure-Reject an option outright.

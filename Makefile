@@ -18,7 +18,7 @@ FUZZ     := FuzzParseDiscovery FuzzTagIter FuzzParseLCP FuzzParseIPCP FuzzAuthMe
 
 QEMU     := mips:qemu-mips mipsle:qemu-mipsel arm:qemu-arm arm64:qemu-aarch64
 
-.PHONY: build cross test deps vet race allocs qemu fuzz demo clean
+.PHONY: build cross test deps vet race allocs qemu fuzz demo ipk clean
 
 build:
 	GOARCH=$(GOARCH) $(BUILD) -o pppoed .
@@ -63,6 +63,16 @@ fuzz:
 
 test: deps vet race allocs qemu
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=8s
+
+# make ipk ARCH=mipsel_24kc: dist/pppoed_$(VERSION)_<arch>.ipk for OpenWrt.
+# test/ipk.sh knows the architectures and the GOARCH for each.
+ipk:
+	@test -n "$(ARCH)" || { echo "usage: make ipk ARCH=<$$(./test/ipk.sh --archs | tr ' ' '|')>" >&2; exit 2; }
+	@goarch=$$(./test/ipk.sh --goarch "$(ARCH)") || exit 2; \
+	mkdir -p dist; \
+	echo "build dist/pppoed-openwrt-$(ARCH) (GOARCH=$$goarch)"; \
+	GOOS=linux GOARCH=$$goarch $(BUILD) -o dist/pppoed-openwrt-$(ARCH) . && \
+	./test/ipk.sh "$(ARCH)" "$(VERSION)" dist/pppoed-openwrt-$(ARCH) dist
 
 demo: build
 	@./test/demo.sh ./pppoed

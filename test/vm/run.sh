@@ -20,7 +20,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 C=${PPPOED_VM_CACHE:-$HOME/.cache/pppoed-vm}
-share= script= limit=600 verbose=
+share='' script='' limit=600 verbose=''
 envs=()
 while getopts "s:e:t:f:v" o; do
 	case $o in
@@ -43,12 +43,11 @@ done
 
 tmp=$(mktemp -d /tmp/pppoed-vm.XXXXXX)
 pids=()
-trap 'for p in ${pids[@]+"${pids[@]}"}; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
+trap 'for p in ${pids[@]+"${pids[@]}"}; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"' EXIT
 
 # The script travels as /lab/cmd.sh in a small cpio put in front of the
 # initramfs (the kernel unpacks concatenated archives), so a new script
-# never means a rebuild. In front, because the lz4 decompressor would read
-# on into an archive behind it.
+# never means a rebuild.
 mkdir -p "$tmp/root/lab"
 {
 	for e in ${envs[@]+"${envs[@]}"}; do printf 'export %s=%q\n' "${e%%=*}" "${e#*=}"; done

@@ -118,45 +118,66 @@ func openKernelSession(dev string, sid uint16, peer hwAddr) (*kernelSession, err
 		ks.close()
 		return nil, os.NewSyscallError("PPPIOCGCHAN", err)
 	}
-	if ks.ch, err = openPPPDev(); err != nil {
+	ks.ch, err = openPPPDev(unix.PPPIOCATTCHAN, &ch)
+	if err != nil {
 		ks.close()
 		return nil, err
-	}
-	if err := ioctlInt32(int(ks.ch.Fd()), unix.PPPIOCATTCHAN, &ch); err != nil {
-		ks.close()
-		return nil, os.NewSyscallError("PPPIOCATTCHAN", err)
 	}
 	return ks, nil
 }
 
-// openPPPDev opens /dev/ppp non-blocking, registered with the poller so
-// closing it unblocks a reader.
-func openPPPDev() (*os.File, error) {
+// openPPPDev opens /dev/ppp and attaches it with req (PPPIOCATTCHAN or
+// PPPIOCNEWUNIT) before handing it to the runtime poller. The order
+// matters: ppp_poll registers no wait queue for a /dev/ppp fd that is
+// attached to nothing yet, so an fd added to epoll before the ioctl would
+// never report a frame. The fd stays non-blocking, and all later ioctls
+// go through rawFd, because os.File.Fd would switch it to blocking mode.
+func openPPPDev(req uint, arg *int32) (*os.File, error) {
 	fd, err := unix.Open(devPPP, unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, os.NewSyscallError("open "+devPPP, err)
 	}
+	if err := ioctlInt32(fd, req, arg); err != nil {
+		unix.Close(fd)
+		return nil, os.NewSyscallError(pppIoctlName(req), err)
+	}
 	return os.NewFile(uintptr(fd), devPPP), nil
+}
+
+func pppIoctlName(req uint) string {
+	if req == unix.PPPIOCATTCHAN {
+		return "PPPIOCATTCHAN"
+	}
+	return "PPPIOCNEWUNIT"
+}
+
+// rawFd runs fn with f's descriptor without changing its blocking mode.
+func rawFd(f *os.File, fn func(fd int) error) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var ferr error
+	if err := rc.Control(func(fd uintptr) { ferr = fn(int(fd)) }); err != nil {
+		return err
+	}
+	return ferr
 }
 
 // newUnit creates pppN (N = want, or any with want < 0) and connects the
 // channel to it.
 func (ks *kernelSession) newUnit(want int, mru int) error {
-	u, err := openPPPDev()
+	n := int32(want)
+	u, err := openPPPDev(unix.PPPIOCNEWUNIT, &n)
 	if err != nil {
 		return err
 	}
-	n := int32(want)
-	if err := ioctlInt32(int(u.Fd()), unix.PPPIOCNEWUNIT, &n); err != nil {
-		u.Close()
-		return os.NewSyscallError("PPPIOCNEWUNIT", err)
-	}
 	ks.unit, ks.unitN, ks.name = u, int(n), fmt.Sprintf("ppp%d", n)
-	if err := ioctlInt32(int(ks.ch.Fd()), unix.PPPIOCCONNECT, &n); err != nil {
+	if err := rawFd(ks.ch, func(fd int) error { return ioctlInt32(fd, unix.PPPIOCCONNECT, &n) }); err != nil {
 		return os.NewSyscallError("PPPIOCCONNECT", err)
 	}
 	m := int32(mru)
-	if err := ioctlInt32(int(u.Fd()), unix.PPPIOCSMRU, &m); err != nil {
+	if err := rawFd(u, func(fd int) error { return ioctlInt32(fd, unix.PPPIOCSMRU, &m) }); err != nil {
 		return os.NewSyscallError("PPPIOCSMRU", err)
 	}
 	return nil
@@ -171,7 +192,7 @@ func (ks *kernelSession) setNPMode(pass bool) error {
 	if pass {
 		np.mode = npmodePass
 	}
-	if err := ioctlPtr(int(ks.unit.Fd()), unix.PPPIOCSNPMODE, unsafe.Pointer(&np)); err != nil {
+	if err := rawFd(ks.unit, func(fd int) error { return ioctlPtr(fd, unix.PPPIOCSNPMODE, unsafe.Pointer(&np)) }); err != nil {
 		return os.NewSyscallError("PPPIOCSNPMODE", err)
 	}
 	return nil

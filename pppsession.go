@@ -113,6 +113,14 @@ func (s *server) handleSessionFrame(ifc *iface, b []byte) {
 	}
 	if sess.state == stateStarting {
 		s.sessions.markUp(sess)
+		// Our first Configure-Request left right after the PADS and was
+		// likely lost: a kernel-mode client connects its PPPoX socket
+		// only once it has the PADS. Send it again now that the peer
+		// speaks, rather than waiting out the restart timer.
+		if sess.lcp.state == stReqSent && !sess.lcp.deadline.IsZero() {
+			sess.lcp.deadline = s.clock
+			sess.lcp.timeout(s.clock)
+		}
 	}
 	sess.heard(s.clock)
 	proto := binary.BigEndian.Uint16(h.payload)
@@ -275,6 +283,7 @@ func (s *server) startKernelReader(sess *session, f *os.File) {
 			n, err := f.Read(fr[discoveryHdrLen:])
 			if err != nil {
 				putFrame(fr)
+				s.log.Debug("kernel reader stopped", "sid", sid, "err", err)
 				return
 			}
 			b := fr[:discoveryHdrLen+n]

@@ -134,20 +134,28 @@ func (h *pppHarness) feedFrame(b []byte) []pppFrame {
 	return out
 }
 
+// firstRequest sends the client's LCP Configure-Request, which makes the
+// server send its own (it waits for the client to speak first), and
+// returns the server's.
+func (h *pppHarness) firstRequest() pppFrame {
+	h.t.Helper()
+	if fs := h.sl.sent(); len(fs) != 0 {
+		h.t.Fatalf("server spoke PPP before the client did: %d frames", len(fs))
+	}
+	for _, p := range h.feed("lcp_confreq_client") {
+		if p.proto == protoLCP && p.code == uint8(cpConfReq) {
+			return p
+		}
+	}
+	h.t.Fatal("no LCP Configure-Request from the server after the client's")
+	return pppFrame{}
+}
+
 // openLCP acks the server's Configure-Request and sends the client's. It
 // returns what the server sent once LCP opened.
 func (h *pppHarness) openLCP() []pppFrame {
 	h.t.Helper()
-	var req pppFrame
-	for _, f := range h.sl.sent() {
-		if p := parsePPPFrame(h.t, f); p.proto == protoLCP && p.code == uint8(cpConfReq) {
-			req = p
-		}
-	}
-	if req.proto == 0 {
-		h.t.Fatal("server sent no LCP Configure-Request after PADS")
-	}
-	h.feed("lcp_confreq_client")
+	req := h.firstRequest()
 	ack := make([]byte, headroom, 64)
 	ack = appendCP(ack, uint8(cpConfAck), req.id, req.data)
 	putSessionHeader(ack, serverMAC, clientMAC, etherTypeSession, h.sid, protoLCP)
@@ -281,12 +289,7 @@ func TestAuthNegotiation(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newPPPHarness(t, tt.options, "u * p *\n")
-			var req pppFrame
-			for _, f := range h.sl.sent() {
-				if p := parsePPPFrame(t, f); p.proto == protoLCP && p.code == uint8(cpConfReq) {
-					req = p
-				}
-			}
+			req := h.firstRequest()
 			first := h.s.sessions.lookup(h.sid).lcpL.auth
 			strongest := authMethodsFrom(h.s.cfg.opts)[0]
 			if first != strongest {

@@ -48,7 +48,25 @@ func (s *server) startPPP(sess *session) {
 	sess.lcp.init(protoLCP, &sess.lcpL, s.fsmCfg, &s.ctrlTx, func(pkt []byte) { s.sendPPP(sess, protoLCP, pkt) })
 	sess.ipcp.init(protoIPCP, &sess.ipcpL, s.fsmCfg, &s.ctrlTx, func(pkt []byte) { s.sendPPP(sess, protoIPCP, pkt) })
 	sess.lcp.up(s.clock)
-	sess.lcp.open(s.clock)
+	sess.openAt = s.clock.Add(firstRequestDelay)
+}
+
+// firstRequestDelay is how long we wait after the PADS for the client to
+// speak before we send our first LCP Configure-Request. A kernel-mode
+// client (pppd's rp-pppoe plugin) connects its PPPoX socket only after it
+// has the PADS, so a request sent at once is lost and costs a 3-second
+// retransmission; sent when the client's first frame arrives, it is not.
+// A client that waits for us to speak first waits this long.
+const firstRequestDelay = time.Second
+
+// openLCP opens LCP if it is not open yet (RFC 1661 Open event), before
+// the frame that prompted it is handled: in the Closed state a
+// Configure-Request would be answered with a Terminate-Ack.
+func (s *server) openLCP(sess *session) {
+	if !sess.openAt.IsZero() {
+		sess.openAt = time.Time{}
+		sess.lcp.open(s.clock)
+	}
 }
 
 // sendPPP sends a PPP packet built at s.ctrlTx[headroom:], filling the
@@ -113,14 +131,7 @@ func (s *server) handleSessionFrame(ifc *iface, b []byte) {
 	}
 	if sess.state == stateStarting {
 		s.sessions.markUp(sess)
-		// Our first Configure-Request left right after the PADS and was
-		// likely lost: a kernel-mode client connects its PPPoX socket
-		// only once it has the PADS. Send it again now that the peer
-		// speaks, rather than waiting out the restart timer.
-		if sess.lcp.state == stReqSent && !sess.lcp.deadline.IsZero() {
-			sess.lcp.deadline = s.clock
-			sess.lcp.timeout(s.clock)
-		}
+		s.openLCP(sess)
 	}
 	sess.heard(s.clock)
 	proto := binary.BigEndian.Uint16(h.payload)
@@ -324,6 +335,9 @@ func (s *server) echoInterval() time.Duration { return s.cfg.opts.echoInterval }
 // onSessionTick runs a session's timers: the automata's restart timers,
 // authentication, keepalive, the setup deadline and the idle timeout.
 func (s *server) onSessionTick(sess *session, now time.Time) {
+	if !sess.openAt.IsZero() && !now.Before(sess.openAt) {
+		s.openLCP(sess)
+	}
 	if !sess.lcp.deadline.IsZero() && !now.Before(sess.lcp.deadline) {
 		sess.lcp.timeout(now)
 	}

@@ -58,6 +58,7 @@ type session struct {
 	data       *dataSession
 	kern       *kernelSession // kernel mode only
 	lastHeard  time.Time
+	openAt     time.Time // when to send our first LCP request, if the peer is silent
 	echoAt     time.Time
 	echoID     uint8
 	termID     uint8

@@ -18,7 +18,7 @@ FUZZ     := FuzzParseDiscovery FuzzTagIter FuzzParseLCP FuzzParseIPCP FuzzAuthMe
 
 QEMU     := mips:qemu-mips mipsle:qemu-mipsel arm:qemu-arm arm64:qemu-aarch64
 
-.PHONY: build cross test deps vet race allocs qemu fuzz demo ipk clean
+.PHONY: build cross test deps vet race allocs qemu fuzz demo ipk vm-throughput clean
 
 build:
 	GOARCH=$(GOARCH) $(BUILD) -o pppoed .
@@ -73,6 +73,11 @@ ipk:
 	echo "build dist/pppoed-openwrt-$(ARCH) (GOARCH=$$goarch)"; \
 	GOOS=linux GOARCH=$$goarch $(BUILD) -o dist/pppoed-openwrt-$(ARCH) . && \
 	./test/ipk.sh "$(ARCH)" "$(VERSION)" dist/pppoed-openwrt-$(ARCH) dist
+
+# iperf3 over one session in the VM: pppoed -k, pppoed --tun and rp-pppoe's
+# kernel-mode pppoe-server, in one boot (root; about 2 minutes).
+vm-throughput:
+	@./test/vm/throughput.sh
 
 demo: build
 	@./test/demo.sh ./pppoed

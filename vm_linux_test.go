@@ -29,37 +29,7 @@ var vmAuths = []string{"chap", "pap", "mschapv2"}
 // authentication method as a subtest. PPPOED_VM_AC_CMD replaces the AC
 // command line (the scenario's AC_CMD), PPPOED_VM_IPERF=1 adds iperf3.
 func TestVMKernelMode(t *testing.T) {
-	if testing.Short() {
-		t.Skip("boots a VM")
-	}
-	if os.Geteuid() != 0 {
-		skipf(t, "the VM test needs root: build.sh installs qemu with apt-get")
-	}
-	if runtime.GOARCH != "amd64" {
-		skipf(t, "the VM test fetches Debian's amd64 kernel and packages, and this is %s", runtime.GOARCH)
-	}
-	if _, err := exec.LookPath("apt-get"); err != nil {
-		skipf(t, "the VM test needs apt-get (Debian) to fetch the kernel and packages")
-	}
-
-	dir := t.TempDir()
-	build := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(dir, "pppoed"), ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
-	defer cancel()
-	start := time.Now()
-	if out, err := exec.CommandContext(ctx, "test/vm/build.sh").CombinedOutput(); err != nil {
-		if _, lerr := exec.LookPath("qemu-system-x86_64"); lerr != nil {
-			skipf(t, "qemu-system-x86_64 is missing and test/vm/build.sh could not install it: %v\n%s", err, out)
-		}
-		t.Fatalf("test/vm/build.sh: %v\n%s", err, out)
-	}
-	t.Logf("test/vm/build.sh took %v", time.Since(start).Round(100*time.Millisecond))
-
+	dir, ctx := vmSetup(t)
 	args := []string{"-s", dir, "-t", "900", "-e", "AUTH=" + strings.Join(vmAuths, " ")}
 	if v := os.Getenv("PPPOED_VM_AC_CMD"); v != "" {
 		args = append(args, "-e", "AC_CMD="+v)
@@ -68,7 +38,7 @@ func TestVMKernelMode(t *testing.T) {
 		args = append(args, "-e", "IPERF=1")
 	}
 	args = append(args, "-f", "test/vm/scenarios/kernel-mode.sh")
-	start = time.Now()
+	start := time.Now()
 	out, err := runVM(ctx, t, args)
 	t.Logf("test/vm/run.sh took %v", time.Since(start).Round(100*time.Millisecond))
 
@@ -101,6 +71,71 @@ func TestVMKernelMode(t *testing.T) {
 		t.Errorf("the scenario exited %d with no FAIL line; its output:\n%s", exit.ExitCode(), out)
 	default:
 		t.Logf("the VM's output:\n%s", out)
+	}
+}
+
+// vmSetup skips where the VM cannot run, builds pppoed for the VM into a
+// directory the VM will share, and makes sure the kernel and initramfs
+// are built.
+func vmSetup(t *testing.T) (string, context.Context) {
+	if testing.Short() {
+		t.Skip("boots a VM")
+	}
+	if os.Geteuid() != 0 {
+		skipf(t, "the VM test needs root: build.sh installs qemu with apt-get")
+	}
+	if runtime.GOARCH != "amd64" {
+		skipf(t, "the VM test fetches Debian's amd64 kernel and packages, and this is %s", runtime.GOARCH)
+	}
+	if _, err := exec.LookPath("apt-get"); err != nil {
+		skipf(t, "the VM test needs apt-get (Debian) to fetch the kernel and packages")
+	}
+
+	dir := t.TempDir()
+	build := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(dir, "pppoed"), ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	t.Cleanup(cancel)
+	start := time.Now()
+	if out, err := exec.CommandContext(ctx, "test/vm/build.sh").CombinedOutput(); err != nil {
+		if _, lerr := exec.LookPath("qemu-system-x86_64"); lerr != nil {
+			skipf(t, "qemu-system-x86_64 is missing and test/vm/build.sh could not install it: %v\n%s", err, out)
+		}
+		t.Fatalf("test/vm/build.sh: %v\n%s", err, out)
+	}
+	t.Logf("test/vm/build.sh took %v", time.Since(start).Round(100*time.Millisecond))
+	return dir, ctx
+}
+
+// TestVMNAT runs issue 5's NAT scenario in kernel mode in the VM, for the
+// nft and iptables backends: a file fetched through NAT arrives intact, the
+// WAN host sees the concentrator's address and a clamped MSS, and pppoed
+// leaves no rule behind and restores ip_forward.
+func TestVMNAT(t *testing.T) {
+	dir, ctx := vmSetup(t)
+	out, err := runVM(ctx, t, []string{"-s", dir, "-t", "600", "-f", "test/vm/scenarios/nat.sh"})
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatalf("test/vm/run.sh: %v", err)
+	}
+	checks := parseVMChecks(out)
+	for _, backend := range []string{"nft", "iptables"} {
+		t.Run(backend, func(t *testing.T) {
+			c := checks[backend]
+			if len(c.pass)+len(c.fail) == 0 {
+				t.Fatalf("no check ran for %s; the VM's output:\n%s", backend, out)
+			}
+			for _, f := range c.fail {
+				t.Errorf("FAIL %s", f)
+			}
+		})
+	}
+	if err != nil && !t.Failed() {
+		t.Errorf("the scenario exited %d with no FAIL line; its output:\n%s", exit.ExitCode(), out)
 	}
 }
 

@@ -334,3 +334,23 @@ func TestIntegrationPacketLinkAllocs(t *testing.T) {
 		t.Fatalf("%v allocs per frame, want 0", n)
 	}
 }
+
+// -k on a kernel without PPP fails at once with a clear message, and auto
+// mode falls back to TUN with one log line.
+func TestIntegrationKernelModeMissing(t *testing.T) {
+	l := newLab(t)
+	if kernelPPPAvailable() == nil {
+		t.Skip("this kernel has PPPoE; TestVMKernelMode covers -k there")
+	}
+	out, err := exec.Command("ip", "netns", "exec", l.srvNS, binPath, "-k", "-I", l.srvIf, "-O", l.emptyOptions()).CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("pppoed -k: %v, want exit status 1\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "kernel mode (-k): this kernel cannot do PPPoE") {
+		t.Fatalf("pppoed -k said:\n%s", out)
+	}
+	d := l.startServer()
+	if n := strings.Count(d.log.String(), "using the userspace TUN data path"); n != 1 {
+		t.Fatalf("auto mode logged the fallback %d times:\n%s", n, d.log.String())
+	}
+}

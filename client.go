@@ -176,6 +176,7 @@ type dialer struct {
 
 	sessions []*csess
 	byMAC    map[hwAddr]*csess
+	bySess   map[*session]*csess // the layers call back with the embedded session
 	started  int
 	firstAt  time.Time
 	lastUpAt time.Time
@@ -188,7 +189,8 @@ func newDialer(cfg *clientConfig, log *slog.Logger, out io.Writer) (*dialer, err
 	if err != nil {
 		return nil, err
 	}
-	d := &dialer{cfg: cfg, log: log, out: out, ifi: ifi, rx: make(chan rxFrame, 4096), fsmCfg: defaultFSMConfig(), byMAC: map[hwAddr]*csess{}}
+	d := &dialer{cfg: cfg, log: log, out: out, ifi: ifi, rx: make(chan rxFrame, 4096), fsmCfg: defaultFSMConfig(), byMAC: map[hwAddr]*csess{},
+		bySess: map[*session]*csess{}}
 	if d.disc, err = openPacketLink(ifi, etherTypeDiscovery); err != nil {
 		return nil, err
 	}
@@ -222,6 +224,7 @@ func newDialer(cfg *clientConfig, log *slog.Logger, out io.Writer) (*dialer, err
 		cs.slot = noSlot
 		d.sessions = append(d.sessions, cs)
 		d.byMAC[mac] = cs
+		d.bySess[&cs.session] = cs
 	}
 	return d, nil
 }
@@ -489,14 +492,7 @@ func (d *dialer) onLCPUp(sess *session) {
 	}
 }
 
-func (d *dialer) csessFor(sess *session) *csess {
-	for _, cs := range d.sessions {
-		if &cs.session == sess {
-			return cs
-		}
-	}
-	panic("pppoed client: session not found")
-}
+func (d *dialer) csessFor(sess *session) *csess { return d.bySess[sess] }
 
 func (d *dialer) sendPAP(cs *csess) {
 	cs.papID++

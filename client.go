@@ -42,6 +42,7 @@ type clientConfig struct {
 	defaultRoute bool
 	timeout      time.Duration
 	verbose      bool
+	mru          int
 }
 
 func parseClientArgs(args []string) (*clientConfig, error) {
@@ -60,6 +61,7 @@ func parseClientArgs(args []string) (*clientConfig, error) {
 	fs.BoolVar(&c.defaultRoute, "default-route", false, "with --tun, route everything through the first session")
 	fs.DurationVar(&c.timeout, "timeout", 60*time.Second, "give up on sessions not up by then")
 	fs.BoolVar(&c.verbose, "v", false, "log every session event")
+	fs.IntVar(&c.mru, "mru", 0, "ask for this MRU (default 1492, or what RFC 4638 allows)")
 	if err := fs.Parse(splitGetopt(fs, args)); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Println("Usage: pppoed client -I IF -u USER -p PASS [--auth pap|chap|mschapv2] [-S SVC] [-n N] [--rate R] [--tun] [--default-route]")
@@ -76,6 +78,9 @@ func parseClientArgs(args []string) (*clientConfig, error) {
 	}
 	if c.n < 1 || c.n > 65534 {
 		return nil, usagef("-n: %d is outside 1..65534", c.n)
+	}
+	if c.mru != 0 && (c.mru < minMRU || c.mru > 65535) {
+		return nil, usagef("--mru: %d is outside %d..65535", c.mru, minMRU)
 	}
 	if c.defaultRoute && !c.tun {
 		return nil, usagef("--default-route needs --tun")
@@ -427,7 +432,7 @@ func (d *dialer) onDiscovery(b []byte) {
 func (d *dialer) startPPP(cs *csess) {
 	sess := &cs.session
 	sess.phase = phaseEstablish
-	sess.lcpL.reset(d, sess, true, d.cfg.auth, 0)
+	sess.lcpL.reset(d, sess, true, d.cfg.auth, uint16(d.cfg.mru))
 	sess.lcp.init(protoLCP, &sess.lcpL, d.fsmCfg, &d.ctrlTx, func(pkt []byte) { d.sendPPP(sess, protoLCP, pkt) })
 	sess.ipcp.init(protoIPCP, &sess.ipcpL, d.fsmCfg, &d.ctrlTx, func(pkt []byte) { d.sendPPP(sess, protoIPCP, pkt) })
 	sess.lcp.up(d.clock)

@@ -258,3 +258,28 @@ func parseMAC(s string) (hwAddr, error) {
 	_, err := fmt.Sscanf(s, "%02x:%02x:%02x:%02x:%02x:%02x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5])
 	return m, err
 }
+
+// A client with an MRU below 1492 (Windows asks for 1480) still gets
+// larger packets, fragmented by the kernel, because its host route carries
+// its MRU; and the route goes when the session does.
+func TestIntegrationSmallMRU(t *testing.T) {
+	l := newLab(t)
+	requireTool(t, "ping")
+	srv := l.startServer(append(l.pppFiles("noauth\n", ""), "-R", "10.0.0.2")...)
+	c := l.startClient("--tun", "--mru", "1400")
+	c.waitLog("summary: 1 of 1 sessions up", 10*time.Second)
+	routes := nsOutput(t, l.srvNS, "ip", "route", "show", "10.0.0.2")
+	if !strings.Contains(routes, "mtu 1400") {
+		t.Fatalf("no host route with mtu 1400:\n%s", routes)
+	}
+	// 1450 bytes of ICMP data do not fit 1400: the kernel fragments.
+	if out, err := inNS(l.srvNS, "ping", "-c", "2", "-i", "0.2", "-W", "2", "-s", "1450", "10.0.0.2").CombinedOutput(); err != nil {
+		t.Fatalf("large ping to a 1400-MRU client: %v\n%s\nserver log:\n%s", err, out, srv.log.String())
+	}
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	<-c.done
+	srv.waitLog(`msg="session ended"`, 5*time.Second)
+	if routes := nsOutput(t, l.srvNS, "ip", "route", "show", "10.0.0.2"); strings.Contains(routes, "mtu") {
+		t.Fatalf("the MTU route outlived the session:\n%s", routes)
+	}
+}

@@ -175,6 +175,16 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	}
 	srv := newServer(cfg, log, ifaces, tun, time.Now)
 	srv.kernel = kernel
+	if !kernel {
+		srv.routeMTU = func(a netip.Addr, mtu int) error {
+			p := netip.PrefixFrom(a, 32)
+			if mtu == 0 {
+				// Back to the pool's covering route, MTU and all.
+				return delRoute(cfg.TUNName, p)
+			}
+			return addRouteMTU(cfg.TUNName, p, mtu)
+		}
+	}
 	mode := "tun"
 	if kernel {
 		mode = "kernel"

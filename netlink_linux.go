@@ -26,12 +26,19 @@ const (
 // addRoute routes dst to dev, replacing a route to the same prefix in the
 // main table. dst is masked to its prefix length.
 func addRoute(dev string, dst netip.Prefix) error {
-	return routeRequest(unix.RTM_NEWROUTE, unix.NLM_F_CREATE|unix.NLM_F_REPLACE, dev, dst)
+	return routeRequest(unix.RTM_NEWROUTE, unix.NLM_F_CREATE|unix.NLM_F_REPLACE, dev, dst, 0)
+}
+
+// addRouteMTU is addRoute with a path MTU on the route (RTAX_MTU), so the
+// kernel fragments, or answers "fragmentation needed", for packets that
+// would not fit a session whose MRU is below the device's MTU.
+func addRouteMTU(dev string, dst netip.Prefix, mtu int) error {
+	return routeRequest(unix.RTM_NEWROUTE, unix.NLM_F_CREATE|unix.NLM_F_REPLACE, dev, dst, mtu)
 }
 
 // delRoute removes the route to dst through dev; a missing route is ESRCH.
 func delRoute(dev string, dst netip.Prefix) error {
-	return routeRequest(unix.RTM_DELROUTE, 0, dev, dst)
+	return routeRequest(unix.RTM_DELROUTE, 0, dev, dst, 0)
 }
 
 // addDefaultRoute adds a default route through dev. Unlike addRoute it never
@@ -40,10 +47,10 @@ func delRoute(dev string, dst netip.Prefix) error {
 // pppd's defaultroute does.
 func addDefaultRoute(dev string) error {
 	return routeRequest(unix.RTM_NEWROUTE, unix.NLM_F_CREATE|unix.NLM_F_EXCL, dev,
-		netip.PrefixFrom(netip.IPv4Unspecified(), 0))
+		netip.PrefixFrom(netip.IPv4Unspecified(), 0), 0)
 }
 
-func routeRequest(typ, flags uint16, dev string, dst netip.Prefix) error {
+func routeRequest(typ, flags uint16, dev string, dst netip.Prefix, mtu int) error {
 	op := "add"
 	if typ == unix.RTM_DELROUTE {
 		op = "delete"
@@ -52,13 +59,13 @@ func routeRequest(typ, flags uint16, dev string, dst netip.Prefix) error {
 		return fmt.Errorf("%s route %v dev %s: not an IPv4 prefix", op, dst, dev)
 	}
 	dst = dst.Masked()
-	if err := rtnetlink(typ, flags, dev, dst); err != nil {
+	if err := rtnetlink(typ, flags, dev, dst, mtu); err != nil {
 		return fmt.Errorf("%s route %v dev %s: %w", op, dst, dev, err)
 	}
 	return nil
 }
 
-func rtnetlink(typ, flags uint16, dev string, dst netip.Prefix) error {
+func rtnetlink(typ, flags uint16, dev string, dst netip.Prefix, mtu int) error {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
 	if err != nil {
 		return os.NewSyscallError("socket", err)
@@ -97,7 +104,7 @@ func rtnetlink(typ, flags uint16, dev string, dst netip.Prefix) error {
 		rtm.Protocol, rtm.Scope = unix.RTPROT_UNSPEC, unix.RT_SCOPE_NOWHERE
 	}
 	const seq = 1
-	b := make([]byte, 0, unix.NLMSG_HDRLEN+unix.SizeofRtMsg+2*(rtaHdrLen+4))
+	b := make([]byte, 0, unix.NLMSG_HDRLEN+unix.SizeofRtMsg+4*(rtaHdrLen+4))
 	b = binary.NativeEndian.AppendUint32(b, 0) // nlmsg_len, patched below
 	b = binary.NativeEndian.AppendUint16(b, typ)
 	b = binary.NativeEndian.AppendUint16(b, unix.NLM_F_REQUEST|unix.NLM_F_ACK|flags)
@@ -110,6 +117,11 @@ func rtnetlink(typ, flags uint16, dev string, dst netip.Prefix) error {
 		b = appendRTA(b, unix.RTA_DST, a[:])
 	}
 	b = appendRTA(b, unix.RTA_OIF, binary.NativeEndian.AppendUint32(nil, ifr.Uint32()))
+	if mtu > 0 {
+		// RTA_METRICS nests the route metrics; RTAX_MTU is one of them.
+		inner := appendRTA(nil, unix.RTAX_MTU, binary.NativeEndian.AppendUint32(nil, uint32(mtu)))
+		b = appendRTA(b, unix.RTA_METRICS, inner)
+	}
 	binary.NativeEndian.PutUint32(b, uint32(len(b)))
 
 	if err := unix.Sendto(fd, b, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
@@ -135,8 +147,8 @@ func rtnetlink(typ, flags uint16, dev string, dst netip.Prefix) error {
 	}
 }
 
-// appendRTA appends one route attribute; val is at most 4 bytes here, so it
-// needs no padding.
+// appendRTA appends one route attribute; every val here is a multiple of 4
+// bytes long, so it needs no padding.
 func appendRTA(b []byte, typ uint16, val []byte) []byte {
 	b = binary.NativeEndian.AppendUint16(b, uint16(rtaHdrLen+len(val)))
 	b = binary.NativeEndian.AppendUint16(b, typ)

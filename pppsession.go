@@ -266,6 +266,17 @@ func (s *server) onIPCPUp(sess *session) {
 		attrs = append(attrs, "ifname", sess.kern.name)
 	} else {
 		s.dp.publish(sess)
+		// A client whose MRU is below the TUN's MTU (Windows asks for
+		// 1480) gets a host route with that MTU, so the kernel
+		// fragments or sends "fragmentation needed" instead of the data
+		// path dropping what does not fit.
+		if mru := sess.data.mru; mru < ethPPPoEMTU && s.routeMTU != nil {
+			if err := s.routeMTU(sess.ipcpL.peer, mru); err != nil {
+				sess.log.Warn("cannot set the route MTU for the session", "mtu", mru, "err", err)
+			} else {
+				sess.mtuRoute = true
+			}
+		}
 	}
 	sess.upAt = s.clock
 	sess.log.Info("session up", attrs...)
@@ -277,7 +288,18 @@ func (s *server) onIPCPDown(sess *session) {
 		sess.kern.setNPMode(false)
 		return
 	}
+	s.unrouteMTU(sess)
 	s.dp.unpublish(sess)
+}
+
+// unrouteMTU removes a session's MTU host route, if it has one.
+func (s *server) unrouteMTU(sess *session) {
+	if sess.mtuRoute {
+		sess.mtuRoute = false
+		if err := s.routeMTU(sess.ipcpL.peer, 0); err != nil {
+			sess.log.Warn("cannot remove the session's MTU route", "err", err)
+		}
+	}
 }
 
 // startKernelReader reads PPP frames the kernel hands to f (a channel or

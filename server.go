@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -69,7 +70,11 @@ type server struct {
 	rx       chan rxFrame
 	stats    stats
 	wg       sync.WaitGroup
-	kernel   bool        // sessions go to the kernel's PPPoE driver
+	kernel   bool // sessions go to the kernel's PPPoE driver
+	// routeMTU, when set, gives a client's host route a smaller MTU than
+	// the TUN's (mtu > 0) or removes it (mtu == 0). main sets it; tests
+	// leave it nil.
+	routeMTU func(addr netip.Addr, mtu int) error
 	closing  atomic.Bool // set before the sockets are closed
 
 	// Loop-owned scratch space, reused for every frame.
@@ -265,6 +270,7 @@ func (s *server) endSession(sess *session, reason string, notifyPeer bool) {
 	}
 	sess.log.Info("session ended", attrs...)
 	s.stats.add(statSessionsEnded)
+	s.unrouteMTU(sess)
 	s.dp.unpublish(sess)
 	if sess.kern != nil {
 		sess.kern.close()

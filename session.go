@@ -57,6 +57,7 @@ type session struct {
 	slot       poolSlot // the client's address, noSlot until the network phase
 	data       *dataSession
 	kern       *kernelSession // kernel mode only
+	mtuRoute   bool           // TUN mode: a host route carries the peer's smaller MRU
 	lastHeard  time.Time
 	openAt     time.Time // when to send our first LCP request, if the peer is silent
 	echoAt     time.Time

@@ -186,7 +186,7 @@ func (s *server) onLCPUp(sess *session) {
 		s.closeLCP(sess, "no authentication method both sides accept")
 		return
 	}
-	sess.echoAt = s.clock.Add(s.echoInterval())
+	sess.echoAt = s.clock.Add(s.cfg.opts.echoInterval)
 	if sess.lcpL.auth != authNone {
 		sess.phase = phaseAuthenticate
 		s.startAuth(sess)
@@ -278,7 +278,6 @@ func (s *server) onIPCPUp(sess *session) {
 			}
 		}
 	}
-	sess.upAt = s.clock
 	sess.log.Info("session up", attrs...)
 	s.stats.add(statSessionsUp)
 }
@@ -351,8 +350,6 @@ func (s *server) closeLCP(sess *session, reason string) {
 	}
 	sess.lcp.close(s.clock)
 }
-
-func (s *server) echoInterval() time.Duration { return s.cfg.opts.echoInterval }
 
 // onSessionTick runs a session's timers: the automata's restart timers,
 // authentication, keepalive, the setup deadline and the idle timeout.

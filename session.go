@@ -65,7 +65,6 @@ type session struct {
 	termID     uint8
 	protoRejID uint8
 	endReason  string
-	upAt       time.Time
 }
 
 // startKey finds a session that is still starting by its PADR's cookie.

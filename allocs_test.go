@@ -20,10 +20,10 @@ func hotPaths(tb testing.TB) map[string]func() {
 	buf := make([]byte, 0, frameSize)
 
 	// A started session for the lookup and PADT-from-stranger paths.
-	s.handleDiscovery(ifc, padiFrame)
+	inject(s, ifc, padiFrame)
 	o := mustParse(tb, (<-l.out))
 	c, _ := o.find(tagACCookie)
-	s.handleDiscovery(ifc, frameOf(serverMAC, clientMAC, codePADR, 0, tag{tagACCookie, c},
+	inject(s, ifc, frameOf(serverMAC, clientMAC, codePADR, 0, tag{tagACCookie, c},
 		tag{tagServiceName, []byte("svc")}, tag{tagHostUniq, []byte{1, 2, 3, 4}}))
 	pads := mustParse(tb, <-l.out)
 	sid := pads.sessionID
@@ -45,10 +45,10 @@ func hotPaths(tb testing.TB) map[string]func() {
 			for it.next() {
 			}
 		},
-		"PADI to PADO":       func() { s.handleDiscovery(ifc, padiFrame) },
-		"duplicate PADR":     func() { s.handleDiscovery(ifc, dupPADR) },
-		"stranger's PADT":    func() { s.handleDiscovery(ifc, strangerPADT) },
-		"malformed frame":    func() { s.handleDiscovery(ifc, bad) },
+		"PADI to PADO":       func() { inject(s, ifc, padiFrame) },
+		"duplicate PADR":     func() { inject(s, ifc, dupPADR) },
+		"stranger's PADT":    func() { inject(s, ifc, strangerPADT) },
+		"malformed frame":    func() { inject(s, ifc, bad) },
 		"session lookup":     func() { _ = s.sessions.lookupPeer(ifc, clientMAC, sid) },
 		"frame pool get/put": func() { putFrame(getFrame()) },
 	}

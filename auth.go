@@ -1,26 +1,25 @@
 // Authentication: PAP (RFC 1334), CHAP-MD5 (RFC 1994) and MS-CHAPv2
-// (RFC 2759), the access concentrator's side and the test client's.
+// (RFC 2759), the access concentrator's side of the protocol.
 //
 // The server proposes the strongest method the options file allows and
 // takes the peer's Nak towards another allowed one (lcp.go). Once LCP is
-// open it runs the method: a CHAP challenge is retransmitted until answered
-// or the auth timeout passes; PAP waits for the peer's request. A failure
-// sends its reason in the Nak or Failure message; after the configured
-// number of failures LCP is closed (Terminate-Request, then PADT).
+// open the session runs the method: a CHAP challenge is retransmitted until
+// answered or the auth timeout passes; PAP waits for the peer's request.
+// The credentials go to the server's authenticator (authenticator.go),
+// whose answer comes back to the loop as an event, at once or much later.
+// While a request is out, retransmitted requests and responses are ignored.
+// A failure sends its reason in the Nak or Failure message; after the
+// configured number of failures LCP is closed (Terminate-Request, then
+// PADT). Passwords and CHAP values never reach a log.
 //
-// Secrets come from pppd's chap-secrets and pap-secrets, re-read when the
-// file changes, as pppd reads them on every login. PAP looks in pap-secrets
-// first and then in chap-secrets, so the usual rp-pppoe setup with only a
-// chap-secrets file serves PAP clients too. Secrets never reach a log.
+// Everything here runs on the loop goroutine.
 
 package main
 
 import (
-	"crypto/subtle"
+	"cmp"
 	"encoding/binary"
 	"fmt"
-	"net/netip"
-	"os"
 	"strings"
 	"time"
 )
@@ -115,249 +114,205 @@ type authState struct {
 	deadline  time.Time // the whole phase
 	resendAt  time.Time // next challenge retransmission
 	failures  int
-	done      bool
+	pending   bool   // a request is with the authenticator
+	seq       uint32 // numbers the session's requests; the answer must match
+	reqID     uint8  // Identifier of the PAP request or CHAP response being checked
+	done      bool   // authenticated
+	failed    bool   // given up: LCP is closing
 	user      string
-	entry     secretEntry // the secrets line that matched, for its IP column
-	success   string      // the Success message, resent for a retransmitted Response
-}
-
-// secretsCache re-reads a secrets file when its modification time or size
-// changes.
-type secretsCache struct {
-	path  string
-	mtime time.Time
-	size  int64
-	f     *secretsFile
-}
-
-func (c *secretsCache) get() (*secretsFile, error) {
-	st, err := os.Stat(c.path)
-	if err != nil {
-		if os.IsNotExist(err) {
-			c.f, c.mtime, c.size = &secretsFile{path: c.path}, time.Time{}, 0
-			return c.f, nil
-		}
-		return nil, err
-	}
-	if c.f != nil && st.ModTime().Equal(c.mtime) && st.Size() == c.size {
-		return c.f, nil
-	}
-	f, err := loadSecrets(c.path)
-	if err != nil {
-		return nil, err
-	}
-	c.f, c.mtime, c.size = f, st.ModTime(), st.Size()
-	return f, nil
-}
-
-// lookupSecret finds client's entry for our name in the given files, the
-// first file that has one winning.
-func (s *server) lookupSecret(client string, files ...*secretsCache) (secretEntry, bool) {
-	for _, c := range files {
-		f, err := c.get()
-		if err != nil {
-			if s.badLog.allow(s.clock) {
-				s.log.Warn("cannot read secrets", "path", c.path, "err", err)
-			}
-			continue
-		}
-		if e, ok := f.lookup(client, s.authName); ok {
-			return e, true
-		}
-	}
-	return secretEntry{}, false
+	result    authResult // the authenticator's answer, once done
+	success   string     // the Success message, resent for a retransmitted Response
 }
 
 // startAuth begins the authentication phase once LCP is open.
-func (s *server) startAuth(sess *session) {
-	a := &sess.auth
-	*a = authState{method: sess.lcpL.auth, deadline: s.clock.Add(s.cfg.AuthTimeout)}
+func (s *session) startAuth() {
+	srv := s.srv
+	a := &s.auth
+	*a = authState{method: s.lcpL.auth, deadline: srv.clock.Add(srv.cfg.AuthTimeout), seq: a.seq}
 	if a.method == authCHAP || a.method == authMSCHAPv2 {
-		s.sendChallenge(sess)
+		s.sendChallenge()
 	}
 }
 
-func (s *server) sendChallenge(sess *session) {
-	a := &sess.auth
+func (s *session) sendChallenge() {
+	a := &s.auth
 	a.id++
 	fillRandom(a.challenge[:])
-	a.resendAt = s.clock.Add(s.fsmCfg.restart)
-	s.resendChallenge(sess)
+	s.resendChallenge()
 }
 
-func (s *server) resendChallenge(sess *session) {
-	a := &sess.auth
-	s.lenBuf[0] = chapChallengeLen
-	s.sendCP(sess, protoCHAP, chapChallenge, a.id, s.lenBuf[:1], a.challenge[:], s.authNameBytes)
-	a.resendAt = s.clock.Add(s.fsmCfg.restart)
+func (s *session) resendChallenge() {
+	srv := s.srv
+	a := &s.auth
+	n := [1]byte{chapChallengeLen}
+	s.sendCP(protoCHAP, chapChallenge, a.id, n[:], a.challenge[:], srv.ppp.nameBytes)
+	a.resendAt = srv.clock.Add(srv.ppp.opts.lcp.restart)
 }
 
-// onAuthTick retransmits a challenge and enforces the auth timeout.
-func (s *server) onAuthTick(sess *session, now time.Time) {
-	a := &sess.auth
-	if a.done {
+// authTick retransmits a challenge and enforces the auth timeout, which
+// also covers an authenticator that never answers.
+func (s *session) authTick(now time.Time) {
+	a := &s.auth
+	if a.done || a.failed {
 		return
 	}
 	if !now.Before(a.deadline) {
-		s.authFailed(sess, "authentication timed out", true)
+		s.authFailed("authentication timed out", true)
 		return
 	}
-	if (a.method == authCHAP || a.method == authMSCHAPv2) && !now.Before(a.resendAt) {
-		s.resendChallenge(sess)
+	if !a.pending && (a.method == authCHAP || a.method == authMSCHAPv2) && !now.Before(a.resendAt) {
+		s.resendChallenge()
 	}
 }
 
 // handleAuth handles a PAP or CHAP packet from the peer.
-func (s *server) handleAuth(sess *session, proto uint16, pkt []byte) {
+func (s *session) handleAuth(proto uint16, pkt []byte) {
+	srv := s.srv
 	code, id, data, ok := parseCP(pkt)
 	if !ok {
-		s.drop(sess.iface, dropBadPPP, pkt)
+		srv.drop(s.iface, dropBadPPP, pkt)
 		return
 	}
-	a := &sess.auth
+	a := &s.auth
 	switch {
+	case a.failed:
+		srv.drop(s.iface, dropBadPPP, pkt)
 	case proto == protoPAP && a.method == authPAP && code == papAuthReq:
-		s.onPAPRequest(sess, id, data)
+		s.onPAPRequest(id, data)
 	case proto == protoCHAP && (a.method == authCHAP || a.method == authMSCHAPv2) && code == chapResponse:
 		if id != a.id {
-			s.drop(sess.iface, dropBadPPP, pkt)
+			srv.drop(s.iface, dropBadPPP, pkt)
 			return
 		}
 		if a.done {
 			// Our Success was lost: say it again (RFC 1994 §4.2).
-			s.sendCP(sess, protoCHAP, chapSuccess, id, []byte(a.success), nil, nil)
+			s.sendCP(protoCHAP, chapSuccess, id, []byte(a.success), nil, nil)
 			return
 		}
-		s.onCHAPResponse(sess, id, data)
+		s.onCHAPResponse(id, data)
 	default:
-		s.drop(sess.iface, dropBadPPP, pkt)
+		srv.drop(s.iface, dropBadPPP, pkt)
 	}
 }
 
-func (s *server) onPAPRequest(sess *session, id uint8, data []byte) {
-	a := &sess.auth
+func (s *session) onPAPRequest(id uint8, data []byte) {
+	a := &s.auth
 	if a.done {
-		s.sendCP(sess, protoPAP, papAuthAck, id, []byte{7}, []byte("Welcome"), nil)
+		s.sendPAP(papAuthAck, id, a.success)
 		return
+	}
+	if a.pending {
+		return // the peer retransmits while the authenticator thinks
 	}
 	// RFC 1334 §2.2.1: Peer-ID Length, Peer-Id, Passwd-Length, Password.
 	if len(data) < 1 || len(data) < 2+int(data[0]) || len(data) < 2+int(data[0])+int(data[1+int(data[0])]) {
-		s.drop(sess.iface, dropBadPPP, data)
+		s.srv.drop(s.iface, dropBadPPP, data)
 		return
 	}
-	user := string(data[1 : 1+int(data[0])])
-	pw := data[2+int(data[0]) : 2+int(data[0])+int(data[1+int(data[0])])]
-	a.user = user
-	e, found := s.lookupSecret(user, &s.papSecrets, &s.chapSecrets)
-	if !found || subtle.ConstantTimeCompare(pw, []byte(e.secret)) != 1 {
-		msg := "Login incorrect"
-		s.sendCP(sess, protoPAP, papAuthNak, id, []byte{byte(len(msg))}, []byte(msg), nil)
-		s.authFailed(sess, reasonFor(found, "wrong password"), false)
-		return
-	}
-	if !s.authSucceeded(sess, e) {
-		return
-	}
-	s.sendCP(sess, protoPAP, papAuthAck, id, []byte{7}, []byte("Welcome"), nil)
-	s.enterNetworkPhase(sess)
+	n := int(data[0])
+	req := s.newAuthRequest(id, string(data[1:1+n]))
+	req.password = append([]byte(nil), data[2+n:2+n+int(data[1+n])]...)
+	s.askAuthenticator(req)
 }
 
-func reasonFor(found bool, wrong string) string {
-	if !found {
-		return "unknown user"
+func (s *session) onCHAPResponse(id uint8, data []byte) {
+	if s.auth.pending {
+		return
 	}
-	return wrong
-}
-
-func (s *server) onCHAPResponse(sess *session, id uint8, data []byte) {
-	a := &sess.auth
 	// RFC 1994 §4.1: Value-Size, Value, Name.
 	if len(data) < 1 || len(data) < 1+int(data[0]) {
-		s.drop(sess.iface, dropBadPPP, data)
+		s.srv.drop(s.iface, dropBadPPP, data)
 		return
 	}
-	val, name := data[1:1+int(data[0])], string(data[1+int(data[0]):])
-	a.user = name
-	e, found := s.lookupSecret(name, &s.chapSecrets)
+	val := data[1 : 1+int(data[0])]
+	req := s.newAuthRequest(id, string(data[1+int(data[0]):]))
+	req.challenge = append([]byte(nil), s.auth.challenge[:]...)
+	req.response = append([]byte(nil), val...)
+	s.askAuthenticator(req)
+}
+
+func (s *session) newAuthRequest(id uint8, user string) *authRequest {
+	a := &s.auth
+	a.user, a.reqID = user, id
+	a.seq++
+	return &authRequest{
+		key:    authKey{sid: s.id, gen: s.gen, seq: a.seq},
+		method: a.method,
+		chapID: id,
+		user:   user,
+		peer:   s.peer,
+		iface:  s.iface.name,
+	}
+}
+
+func (s *session) askAuthenticator(req *authRequest) {
+	s.auth.pending = true
+	s.srv.auth.authenticate(req, s.srv.answerAuth)
+}
+
+// authAnswered takes the authenticator's answer to the pending request.
+func (s *session) authAnswered(res authResult) {
+	a := &s.auth
+	a.pending = false
+	id := a.reqID
+	if !res.ok {
+		msg := res.message
+		if msg == "" {
+			msg = "Authentication failed"
+		}
+		switch a.method {
+		case authPAP:
+			if res.message == "" {
+				msg = "Login incorrect"
+			}
+			s.sendPAP(papAuthNak, id, msg)
+		case authCHAP:
+			s.sendCP(protoCHAP, chapFailure, id, []byte(msg), nil, nil)
+		case authMSCHAPv2:
+			s.sendCP(protoCHAP, chapFailure, id, []byte(mschapv2Failure(691, a.challenge, msg)), nil, nil)
+		}
+		s.authFailed(res.reason, false)
+		return
+	}
+	a.done, a.result = true, res
+	s.log = nil // from now on the session's lines carry the user
+	s.logger().Info("authenticated", "method", a.method.String())
 	switch a.method {
+	case authPAP:
+		a.success = cmp.Or(res.message, "Welcome")
+		s.sendPAP(papAuthAck, id, a.success)
 	case authCHAP:
-		want := chapMD5Response(id, []byte(e.secret), a.challenge[:])
-		if !found || subtle.ConstantTimeCompare(val, want[:]) != 1 {
-			s.chapFailure(sess, id, "Authentication failed", reasonFor(found, "wrong password"))
-			return
-		}
-		if !s.authSucceeded(sess, e) {
-			return
-		}
-		a.success = "Welcome"
+		a.success = cmp.Or(res.message, "Welcome")
+		s.sendCP(protoCHAP, chapSuccess, id, []byte(a.success), nil, nil)
 	case authMSCHAPv2:
-		peerChallenge, ntResp, err := parseMSCHAPv2Response(val)
-		if err != nil {
-			s.chapFailure(sess, id, mschapv2Failure(691, a.challenge, "Authentication failed"), "malformed MS-CHAPv2 response")
-			return
-		}
-		// RFC 2759 §8.2: the challenge hash uses the user name without
-		// any domain; the secret is looked up by the name as sent.
-		u := name
-		if i := strings.LastIndexByte(u, '\\'); i >= 0 {
-			u = u[i+1:]
-		}
-		want := generateNTResponse(a.challenge, peerChallenge, u, string(e.secret))
-		if !found || subtle.ConstantTimeCompare(ntResp[:], want[:]) != 1 {
-			s.chapFailure(sess, id, mschapv2Failure(691, a.challenge, "Authentication failed"), reasonFor(found, "wrong password"))
-			return
-		}
-		if !s.authSucceeded(sess, e) {
-			return
-		}
-		a.success = generateAuthenticatorResponse(string(e.secret), ntResp, peerChallenge, a.challenge, u) + " M=Welcome"
+		a.success = res.chapSuccess + " M=" + cmp.Or(res.message, "Welcome")
+		s.sendCP(protoCHAP, chapSuccess, id, []byte(a.success), nil, nil)
 	}
-	s.sendCP(sess, protoCHAP, chapSuccess, id, []byte(a.success), nil, nil)
-	s.enterNetworkPhase(sess)
+	s.enterNetworkPhase()
 }
 
-func (s *server) chapFailure(sess *session, id uint8, msg, reason string) {
-	s.sendCP(sess, protoCHAP, chapFailure, id, []byte(msg), nil, nil)
-	s.authFailed(sess, reason, false)
-}
-
-// authSucceeded records the login and checks the secrets line's address
-// column. It reports false, having failed the session, when that column
-// forbids every address.
-func (s *server) authSucceeded(sess *session, e secretEntry) bool {
-	a := &sess.auth
-	if e.forbidsAddr() {
-		s.authFailed(sess, "secrets line allows no address", true)
-		return false
-	}
-	a.done, a.entry = true, e
-	sess.log = sess.log.With("user", a.user)
-	sess.log.Info("authenticated", "method", a.method.String())
-	return true
+// sendPAP sends an Authenticate-Ack or -Nak with msg (RFC 1334 §2.2.2).
+func (s *session) sendPAP(code, id uint8, msg string) {
+	n := [1]byte{byte(min(len(msg), 255))}
+	s.sendCP(protoPAP, code, id, n[:], []byte(msg[:n[0]]), nil)
 }
 
 // authFailed counts a failure. After the configured number of failures, or
 // when final, LCP is closed: Terminate-Request, then PADT once it is done.
-func (s *server) authFailed(sess *session, reason string, final bool) {
-	a := &sess.auth
+func (s *session) authFailed(reason string, final bool) {
+	srv := s.srv
+	a := &s.auth
 	a.failures++
-	sess.log.Info("authentication failed", "user", a.user, "method", a.method.String(), "reason", reason)
-	s.stats.add(statAuthFailures)
-	if final || a.failures >= s.cfg.AuthMaxFailures {
+	s.logger().Info("authentication failed", "user", a.user, "method", a.method.String(), "reason", reason)
+	srv.stats.add(statAuthFailures)
+	if final || a.failures >= srv.cfg.AuthMaxFailures {
 		a.deadline = time.Time{}
-		a.done = true // stop retransmitting; the link is going down
-		s.closeLCP(sess, "authentication failed: "+reason)
+		a.failed = true // stop retransmitting; the link is going down
+		a.pending = false
+		s.closeLCP("authentication failed: " + reason)
 		return
 	}
 	if a.method == authCHAP || a.method == authMSCHAPv2 {
-		s.sendChallenge(sess)
+		s.sendChallenge()
 	}
-}
-
-// staticAddr is the client address the secrets line pins, if any.
-func (a *authState) staticAddr() (netip.Addr, bool) {
-	if !a.done {
-		return netip.Addr{}, false
-	}
-	return a.entry.staticAddr()
 }

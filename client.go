@@ -135,19 +135,28 @@ const (
 	csDone
 )
 
-// csess is one dialled session.
+// csess is one dialled session. It is the pppHost of its LCP and IPCP
+// layers. The dialer's loop owns it.
 type csess struct {
-	session
+	d        *dialer
 	idx      int
 	state    clientState
+	mac      hwAddr // ours, one per session
 	hostUniq [4]byte
-	ac       hwAddr
+	ac       hwAddr // the access concentrator, once it offered
 	cookie   []byte
 	tries    int
 	retryAt  time.Time
-	papID    uint8
-	peerCh   [16]byte
-	tunP     atomic.Pointer[tunDevice] // read by the session reader
+	id       uint16 // the session ID, once the PADS came
+	started  time.Time
+	log      *slog.Logger
+
+	pppConn
+	papID     uint8
+	challenge [chapChallengeLen]byte // the server's MS-CHAPv2 challenge
+	peerCh    [16]byte
+	success   string                    // the MS-CHAPv2 authenticator response we expect
+	tunP      atomic.Pointer[tunDevice] // read by the session reader
 	// early holds session frames that overtook our PADS: they arrive on
 	// another socket, and the server starts LCP right after its PADS.
 	early   [][]byte
@@ -181,7 +190,6 @@ type dialer struct {
 
 	sessions []*csess
 	byMAC    map[hwAddr]*csess
-	bySess   map[*session]*csess // the layers call back with the embedded session
 	started  int
 	firstAt  time.Time
 	lastUpAt time.Time
@@ -194,8 +202,7 @@ func newDialer(cfg *clientConfig, log *slog.Logger, out io.Writer) (*dialer, err
 	if err != nil {
 		return nil, err
 	}
-	d := &dialer{cfg: cfg, log: log, out: out, ifi: ifi, rx: make(chan rxFrame, 4096), fsmCfg: defaultFSMConfig(), byMAC: map[hwAddr]*csess{},
-		bySess: map[*session]*csess{}}
+	d := &dialer{cfg: cfg, log: log, out: out, ifi: ifi, rx: make(chan rxFrame, 4096), fsmCfg: defaultFSMConfig(), byMAC: map[hwAddr]*csess{}}
 	if d.disc, err = openPacketLink(ifi, etherTypeDiscovery); err != nil {
 		return nil, err
 	}
@@ -214,7 +221,7 @@ func newDialer(cfg *clientConfig, log *slog.Logger, out io.Writer) (*dialer, err
 	var prefix [2]byte
 	fillRandom(prefix[:])
 	for i := range cfg.n {
-		cs := &csess{idx: i}
+		cs := &csess{d: d, idx: i, log: log}
 		mac := base
 		if i > 0 {
 			// A locally administered unicast address per session, under
@@ -225,11 +232,9 @@ func newDialer(cfg *clientConfig, log *slog.Logger, out io.Writer) (*dialer, err
 			}
 		}
 		binary.BigEndian.PutUint32(cs.hostUniq[:], uint32(i))
-		cs.iface = &iface{name: cfg.ifname, mac: mac, mtu: ifi.MTU, disc: d.disc, sess: d.sessL, sessW: d.sessL}
-		cs.slot = noSlot
+		cs.mac = mac
 		d.sessions = append(d.sessions, cs)
 		d.byMAC[mac] = cs
-		d.bySess[&cs.session] = cs
 	}
 	return d, nil
 }
@@ -238,8 +243,8 @@ func newDialer(cfg *clientConfig, log *slog.Logger, out io.Writer) (*dialer, err
 // then keeps them up until ctx ends. It reports whether all came up.
 func (d *dialer) run(ctx context.Context) bool {
 	d.wg.Add(2)
-	go d.read(d.disc, false)
-	go d.read(d.sessL, true)
+	go d.read(d.disc, rxDiscovery)
+	go d.read(d.sessL, rxSession)
 	defer func() {
 		d.disc.close()
 		d.sessL.close()
@@ -262,7 +267,7 @@ func (d *dialer) run(ctx context.Context) bool {
 			return d.nUp == d.cfg.n
 		case fr := <-d.rx:
 			d.clock = time.Now()
-			if fr.session {
+			if fr.kind == rxSession {
 				d.onSessionFrame(fr.f[:fr.n])
 			} else {
 				d.onDiscovery(fr.f[:fr.n])
@@ -290,7 +295,7 @@ func (d *dialer) run(ctx context.Context) bool {
 	}
 }
 
-func (d *dialer) read(l *packetLink, session bool) {
+func (d *dialer) read(l *packetLink, kind rxKind) {
 	defer d.wg.Done()
 	for {
 		f := getFrame()
@@ -299,12 +304,12 @@ func (d *dialer) read(l *packetLink, session bool) {
 			putFrame(f)
 			return
 		}
-		if session && d.forwardUp(f[:n]) {
+		if kind == rxSession && d.forwardUp(f[:n]) {
 			putFrame(f)
 			continue
 		}
 		select {
-		case d.rx <- rxFrame{f: f, n: n, session: session}:
+		case d.rx <- rxFrame{f: f, n: n, kind: kind}:
 		default:
 			putFrame(f)
 		}
@@ -350,7 +355,7 @@ func (d *dialer) onTick() {
 				case cs.lcpL.peerAuth == authPAP:
 					d.sendPAP(cs)
 				case cs.lastResp != nil:
-					d.sendCP(&cs.session, protoCHAP, chapResponse, cs.respID, cs.lastResp, nil, nil)
+					cs.sendCP(protoCHAP, chapResponse, cs.respID, cs.lastResp, nil, nil)
 					cs.retryAt = d.clock.Add(3 * time.Second)
 				}
 			}
@@ -360,7 +365,7 @@ func (d *dialer) onTick() {
 
 func (d *dialer) sendDiscovery(cs *csess, dst hwAddr, code discoveryCode, withCookie bool) {
 	o := &d.out2
-	o.reset(dst, cs.iface.mac, code, 0)
+	o.reset(dst, cs.mac, code, 0)
 	o.add(tagServiceName, []byte(d.cfg.service))
 	o.add(tagHostUniq, cs.hostUniq[:])
 	if withCookie && cs.cookie != nil {
@@ -411,10 +416,10 @@ func (d *dialer) onDiscovery(b []byte) {
 			d.fail(cs, "PADS with session ID 0")
 			return
 		}
-		cs.id, cs.peer, cs.state = p.sessionID, p.src, csPPP
+		cs.id, cs.state = p.sessionID, csPPP
 		cs.started = d.clock
-		cs.log = d.log.With("mac", cs.iface.mac.String(), "sid", cs.id)
-		d.startPPP(cs)
+		cs.log = d.log.With("mac", cs.mac.String(), "sid", cs.id)
+		cs.startPPP()
 		for _, f := range cs.early {
 			d.onSessionFrame(f)
 		}
@@ -429,24 +434,26 @@ func (d *dialer) onDiscovery(b []byte) {
 	}
 }
 
-func (d *dialer) startPPP(cs *csess) {
-	sess := &cs.session
-	sess.phase = phaseEstablish
-	sess.lcpL.reset(d, sess, true, d.cfg.auth, uint16(d.cfg.mru))
-	sess.lcp.init(protoLCP, &sess.lcpL, d.fsmCfg, &d.ctrlTx, func(pkt []byte) { d.sendPPP(sess, protoLCP, pkt) })
-	sess.ipcp.init(protoIPCP, &sess.ipcpL, d.fsmCfg, &d.ctrlTx, func(pkt []byte) { d.sendPPP(sess, protoIPCP, pkt) })
-	sess.lcp.up(d.clock)
-	sess.lcp.open(d.clock)
+func (cs *csess) startPPP() {
+	d := cs.d
+	cs.phase = phaseEstablish
+	cs.initPPP(cs, d.fsmCfg, d.fsmCfg, &d.ctrlTx)
+	cs.lcpL.reset(cs, &cs.lcp, true, d.cfg.auth, uint16(d.cfg.mru), 0)
+	cs.lcp.up(d.clock)
+	cs.lcp.open(d.clock)
 }
 
-func (d *dialer) sendPPP(sess *session, proto uint16, pkt []byte) {
+func (cs *csess) logger() *slog.Logger { return cs.log }
+
+func (cs *csess) sendPPP(proto uint16, pkt []byte) {
+	d := cs.d
 	b := d.ctrlTx[:headroom+len(pkt)]
-	putSessionHeader(b, sess.peer, sess.iface.mac, etherTypeSession, sess.id, proto)
-	sess.iface.sessW.writeFrame(b)
+	putSessionHeader(b, cs.ac, cs.mac, etherTypeSession, cs.id, proto)
+	d.sessL.writeFrame(b)
 }
 
-func (d *dialer) sendCP(sess *session, proto uint16, code, id uint8, a, b, c []byte) {
-	d.sendPPP(sess, proto, appendCP(d.ctrlTx[headroom:headroom], code, id, a, b, c))
+func (cs *csess) sendCP(proto uint16, code, id uint8, a, b, c []byte) {
+	cs.sendPPP(proto, appendCP(cs.d.ctrlTx[headroom:headroom], code, id, a, b, c))
 }
 
 // csessOf finds the client session a session-stage frame belongs to.
@@ -455,7 +462,7 @@ func (d *dialer) csessOf(b []byte, h *pppoeHeader) *csess {
 		return nil
 	}
 	cs := d.byMAC[h.dst]
-	if cs == nil || cs.state < csPPP || cs.state > csUp || cs.id != h.sessionID || cs.peer != h.src {
+	if cs == nil || cs.state < csPPP || cs.state > csUp || cs.id != h.sessionID || cs.ac != h.src {
 		return nil
 	}
 	return cs
@@ -484,25 +491,22 @@ func (d *dialer) onSessionFrame(b []byte) {
 	}
 }
 
-func (d *dialer) onLCPUp(sess *session) {
-	cs := d.csessFor(sess)
-	switch sess.lcpL.peerAuth {
+func (cs *csess) onLCPUp() {
+	switch cs.lcpL.peerAuth {
 	case authNone:
-		d.networkPhase(cs)
+		cs.d.networkPhase(cs)
 	case authPAP:
-		sess.phase = phaseAuthenticate
-		d.sendPAP(cs)
+		cs.phase = phaseAuthenticate
+		cs.d.sendPAP(cs)
 	default:
-		sess.phase = phaseAuthenticate // wait for the challenge
+		cs.phase = phaseAuthenticate // wait for the challenge
 	}
 }
-
-func (d *dialer) csessFor(sess *session) *csess { return d.bySess[sess] }
 
 func (d *dialer) sendPAP(cs *csess) {
 	cs.papID++
 	u, p := []byte(d.cfg.user), []byte(d.cfg.pass)
-	d.sendCP(&cs.session, protoPAP, papAuthReq, cs.papID, append([]byte{byte(len(u))}, u...), append([]byte{byte(len(p))}, p...), nil)
+	cs.sendCP(protoPAP, papAuthReq, cs.papID, append([]byte{byte(len(u))}, u...), append([]byte{byte(len(p))}, p...), nil)
 	cs.retryAt = d.clock.Add(3 * time.Second)
 }
 
@@ -531,16 +535,16 @@ func (d *dialer) onAuth(cs *csess, proto uint16, pkt []byte) {
 		case authCHAP:
 			r := chapMD5Response(id, []byte(d.cfg.pass), ch)
 			val := append(append([]byte{16}, r[:]...), d.cfg.user...)
-			d.sendCP(&cs.session, protoCHAP, chapResponse, id, val, nil, nil)
+			cs.sendCP(protoCHAP, chapResponse, id, val, nil, nil)
 			cs.lastResp, cs.respID, cs.retryAt = val, id, d.clock.Add(3*time.Second)
 		case authMSCHAPv2:
 			if len(ch) != 16 {
 				d.authFailed(cs, "MS-CHAPv2 challenge is not 16 bytes")
 				return
 			}
-			cs.auth.challenge = [16]byte(ch)
+			cs.challenge = [16]byte(ch)
 			fillRandom(cs.peerCh[:])
-			nt := generateNTResponse(cs.auth.challenge, cs.peerCh, stripDomain(d.cfg.user), d.cfg.pass)
+			nt := generateNTResponse(cs.challenge, cs.peerCh, stripDomain(d.cfg.user), d.cfg.pass)
 			val := make([]byte, 0, 1+mschapv2RespLen)
 			val = append(val, mschapv2RespLen)
 			val = append(val, cs.peerCh[:]...)
@@ -548,12 +552,12 @@ func (d *dialer) onAuth(cs *csess, proto uint16, pkt []byte) {
 			val = append(val, nt[:]...)
 			val = append(val, 0)
 			val = append(val, d.cfg.user...)
-			d.sendCP(&cs.session, protoCHAP, chapResponse, id, val, nil, nil)
+			cs.sendCP(protoCHAP, chapResponse, id, val, nil, nil)
 			cs.lastResp, cs.respID, cs.retryAt = val, id, d.clock.Add(3*time.Second)
-			cs.auth.success = generateAuthenticatorResponse(d.cfg.pass, nt, cs.peerCh, cs.auth.challenge, stripDomain(d.cfg.user))
+			cs.success = generateAuthenticatorResponse(d.cfg.pass, nt, cs.peerCh, cs.challenge, stripDomain(d.cfg.user))
 		}
 	case proto == protoCHAP && code == chapSuccess:
-		if cs.lcpL.peerAuth == authMSCHAPv2 && !strings.HasPrefix(string(data), cs.auth.success) {
+		if cs.lcpL.peerAuth == authMSCHAPv2 && !strings.HasPrefix(string(data), cs.success) {
 			d.authFailed(cs, "the server's MS-CHAPv2 authenticator response is wrong")
 			return
 		}
@@ -578,13 +582,13 @@ func (d *dialer) authFailed(cs *csess, msg string) {
 
 func (d *dialer) networkPhase(cs *csess) {
 	cs.phase = phaseNetwork
-	cs.ipcpL.resetClient(d, &cs.session)
+	cs.ipcpL.resetClient(cs)
 	cs.ipcp.up(d.clock)
 	cs.ipcp.open(d.clock)
 }
 
-func (d *dialer) onIPCPUp(sess *session) {
-	cs := d.csessFor(sess)
+func (cs *csess) onIPCPUp() {
+	d, sess := cs.d, cs
 	if cs.state == csUp {
 		return
 	}
@@ -596,7 +600,7 @@ func (d *dialer) onIPCPUp(sess *session) {
 	for _, a := range dns {
 		dnsStr = append(dnsStr, a.String())
 	}
-	fmt.Fprintf(d.out, "session %d up: mac=%s sid=%d ip=%s peer=%s dns=%s\n", cs.idx, cs.iface.mac, cs.id,
+	fmt.Fprintf(d.out, "session %d up: mac=%s sid=%d ip=%s peer=%s dns=%s\n", cs.idx, cs.mac, cs.id,
 		sess.ipcpL.local, sess.ipcpL.peerAddr, strings.Join(dnsStr, ","))
 	if d.cfg.tun {
 		if err := d.startTUN(cs); err != nil {
@@ -605,13 +609,13 @@ func (d *dialer) onIPCPUp(sess *session) {
 	}
 }
 
-func (d *dialer) onIPCPDown(sess *session) {}
-func (d *dialer) onIPCPFinished(sess *session) {
-	d.fail(d.csessFor(sess), "IPCP failed")
+func (cs *csess) onIPCPDown() {}
+func (cs *csess) onIPCPFinished() {
+	cs.d.fail(cs, "IPCP failed")
 }
-func (d *dialer) onLCPDown(sess *session) {}
-func (d *dialer) onLCPFinished(sess *session) {
-	cs := d.csessFor(sess)
+func (cs *csess) onLCPDown() {}
+func (cs *csess) onLCPFinished() {
+	d := cs.d
 	if cs.state <= csUp {
 		why := "LCP terminated"
 		if cs.authFail != "" {
@@ -620,7 +624,7 @@ func (d *dialer) onLCPFinished(sess *session) {
 		d.fail(cs, why)
 	}
 }
-func (d *dialer) onProtocolReject(sess *session, proto uint16) {}
+func (cs *csess) onProtocolReject(uint16) {}
 
 // fail ends a session that did not come up, or went down.
 func (d *dialer) fail(cs *csess, why string) {
@@ -645,7 +649,7 @@ func (d *dialer) fail(cs *csess, why string) {
 // padt sends a PADT for the session.
 func (d *dialer) padt(cs *csess) {
 	o := &d.out2
-	o.reset(cs.ac, cs.iface.mac, codePADT, cs.id)
+	o.reset(cs.ac, cs.mac, codePADT, cs.id)
 	d.disc.writeFrame(o.appendTo(d.tx[:0]))
 }
 
@@ -654,7 +658,7 @@ func (d *dialer) hangUp() {
 	for _, cs := range d.sessions {
 		if cs.state == csPPP || cs.state == csUp {
 			if cs.lcp.state == stOpened {
-				d.sendCP(&cs.session, protoLCP, uint8(cpTermReq), 1, nil, nil, nil)
+				cs.sendCP(protoLCP, uint8(cpTermReq), 1, nil, nil, nil)
 			}
 			d.padt(cs)
 			cs.state = csDone
@@ -707,7 +711,7 @@ func (d *dialer) startTUN(cs *csess) error {
 				return
 			}
 			b := f[:headroom+n]
-			putSessionHeader(b, cs.peer, cs.iface.mac, etherTypeSession, cs.id, protoIPv4)
+			putSessionHeader(b, cs.ac, cs.mac, etherTypeSession, cs.id, protoIPv4)
 			w.writeFrame(b)
 		}
 	}()

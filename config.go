@@ -479,13 +479,25 @@ func (c *config) validate() error {
 			c.LogFile = c.opts.logFile
 		}
 	}
-	return c.applyPPPOverrides()
+	return c.applyPPPOverrides(c.opts)
+}
+
+// loadOptions reads the options file again, for a reload, with the flags'
+// and TOML keys' overrides on top.
+func (c *config) loadOptions() (*pppOptions, error) {
+	o := defaultPPPOptions()
+	if c.OptionsFile != "" {
+		var err error
+		if o, err = loadPPPOptions(c.OptionsFile); err != nil {
+			return nil, err
+		}
+	}
+	return o, c.applyPPPOverrides(o)
 }
 
 // applyPPPOverrides puts the PPP settings given as flags or TOML keys over
-// the options file's.
-func (c *config) applyPPPOverrides() error {
-	o := c.opts
+// the options file's, in o.
+func (c *config) applyPPPOverrides(o *pppOptions) error {
 	if len(c.Auth) > 0 {
 		o.requirePAP, o.requireCHAP, o.requireMSCHAPv2, o.noAuth = false, false, false, false
 		for _, a := range c.Auth {

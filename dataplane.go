@@ -4,16 +4,18 @@
 // it, so the kernel hands us each client's downstream packets, and one
 // goroutine (runTunReader) wraps them in PPPoE and writes them to the
 // client's interface. Upstream, each interface's session-socket reader
-// (runSessionReader) unwraps IPv4 frames and writes them to the TUN. One
-// device and two goroutines per interface scale to thousands of sessions,
-// where a TUN per session would cost a file descriptor, an interface and a
-// goroutine each.
+// offers every frame to forward, which unwraps IPv4 of a session that is up
+// and writes it to the TUN. One device and two goroutines per interface
+// scale to thousands of sessions, where a TUN per session would cost a file
+// descriptor, an interface and a goroutine each.
 //
-// The readers never touch loop-owned state. The loop publishes each
+// The readers never touch loop-owned state. The loop publishes each up
 // session's forwarding facts as an immutable dataSession in two arrays of
 // atomic pointers, one indexed by session ID and one by pool slot, and
-// clears them when the session ends. The pool's address-to-slot map is
-// built at start and never changes, so readers may use it freely.
+// clears them when IPCP goes down. The pool's address-to-slot map is built
+// at start and never changes, so readers may use it freely. Each session's
+// counters live as long as the session, across renegotiations, and only the
+// data-path goroutines write them.
 //
 // Buffers: a reader takes a frame from the pool, reads into it at an offset
 // that leaves room for the headers it will prepend, and puts it back when
@@ -24,8 +26,11 @@ package main
 import (
 	"encoding/binary"
 	"errors"
+	"log/slog"
 	"net"
+	"net/netip"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -44,7 +49,8 @@ type frameWriter interface {
 }
 
 // dataSession is what the data path needs to know about a session whose
-// IPCP is open. It is immutable once published, except for lastRx.
+// IPCP is open. It is immutable once published; ctr is written by the
+// data-path goroutines only.
 type dataSession struct {
 	sid  uint16
 	peer hwAddr
@@ -52,11 +58,10 @@ type dataSession struct {
 	addr uint32 // the client's IPv4 address
 	slot poolSlot
 	mru  int // the peer's MRU: the largest IP packet we may send it
-
-	lastRx atomic.Int64 // coarse Unix nanoseconds of the last upstream packet
+	ctr  *trafficCounters
 }
 
-type dataPlane struct {
+type tunPath struct {
 	offset    uint16
 	sessType  uint16
 	bySID     []atomic.Pointer[dataSession]
@@ -64,70 +69,135 @@ type dataPlane struct {
 	pool      *ipPool
 	localMRU  int // the largest IP packet we accept from a client
 	tun       tunDev
+	tunName   string
 	tunW      map[*iface]frameWriter // each interface's writer for runTunReader
-	coarseNow atomic.Int64           // set by the loop every tick
+	coarseNow atomic.Int64           // the loop's clock as of its last tick
 	stats     *stats
+	log       *slog.Logger
 	closing   atomic.Bool
+	wg        sync.WaitGroup
+	// routeMTU, when set, gives a client's host route a smaller MTU than
+	// the TUN's (mtu > 0) or removes it (mtu == 0). main sets it; tests
+	// leave it nil.
+	routeMTU func(addr netip.Addr, mtu int) error
 }
 
-func newDataPlane(sessions, offset int, sessType uint16, pool *ipPool, tun tunDev, st *stats) *dataPlane {
-	return &dataPlane{
-		offset:   uint16(offset),
-		sessType: sessType,
-		bySID:    make([]atomic.Pointer[dataSession], sessions),
-		bySlot:   make([]atomic.Pointer[dataSession], pool.size()),
-		pool:     pool,
+func newTUNPath(cfg *config, tun tunDev, tunName string) *tunPath {
+	return &tunPath{
+		offset:   uint16(cfg.SessionOffset),
+		sessType: cfg.sessionType,
+		bySID:    make([]atomic.Pointer[dataSession], cfg.MaxSessions),
+		bySlot:   make([]atomic.Pointer[dataSession], cfg.pool.size()),
+		pool:     cfg.pool,
 		localMRU: ethPPPoEMTU,
 		tun:      tun,
+		tunName:  tunName,
 		tunW:     map[*iface]frameWriter{},
-		stats:    st,
 	}
 }
 
-// publish makes an IPCP-open session reachable by the readers. Loop only.
-func (dp *dataPlane) publish(sess *session) {
-	ds := &dataSession{
-		sid:  sess.id,
-		peer: sess.peer,
-		ifc:  sess.iface,
-		addr: addrU32(sess.ipcpL.peer),
-		slot: sess.slot,
-		mru:  int(sess.lcpL.peerMRU),
+func (p *tunPath) mode() string { return "tun" }
+
+func (p *tunPath) start(srv *server) {
+	p.stats, p.log = &srv.stats, srv.log
+	p.coarseNow.Store(srv.clock.UnixNano())
+	for _, ifc := range srv.ifaces {
+		p.tunW[ifc] = ifc.sess.newWriter()
 	}
-	if m := int(sess.lcpL.maxMRU()); ds.mru > m {
-		ds.mru = m
-	}
-	ds.lastRx.Store(dp.coarseNow.Load())
-	dp.bySID[sess.id-dp.offset-1].Store(ds)
-	dp.bySlot[sess.slot].Store(ds)
-	sess.data = ds
+	p.wg.Add(1)
+	go p.runTunReader()
 }
 
-// unpublish stops forwarding for a session. Loop only. A reader that loaded
-// the pointer just before may still forward one last packet, which is
-// harmless: the peer and address were valid a moment ago.
-func (dp *dataPlane) unpublish(sess *session) {
-	if sess.data == nil {
+func (p *tunPath) tick(now time.Time) { p.coarseNow.Store(now.UnixNano()) }
+
+func (p *tunPath) close() error {
+	p.closing.Store(true)
+	err := p.tun.close()
+	p.wg.Wait()
+	return err
+}
+
+// tunSession is one session's side of the TUN path. The loop owns it.
+type tunSession struct {
+	p        *tunPath
+	sess     *session
+	ctr      trafficCounters
+	ds       *dataSession // published while up
+	mtuRoute bool         // a host route carries the peer's smaller MRU
+}
+
+func (p *tunPath) open(sess *session) (sessionPath, error) {
+	return &tunSession{p: p, sess: sess}, nil
+}
+
+func (t *tunSession) sendControl(proto uint16, b []byte) error {
+	s := t.sess
+	putSessionHeader(b, s.peer, s.iface.mac, t.p.sessType, s.id, proto)
+	return s.iface.sessW.writeFrame(b)
+}
+
+func (t *tunSession) enterNetwork(int) error { return nil }
+func (t *tunSession) ifname() string         { return t.p.tunName }
+func (t *tunSession) counters() trafficCounts {
+	return t.ctr.load()
+}
+func (t *tunSession) lastData() (rx, tx time.Time) { return t.ctr.last() }
+
+// up publishes the session to the readers.
+func (t *tunSession) up(_, peer netip.Addr, mtu int) error {
+	t.down()
+	p, s := t.p, t.sess
+	slot, ok := p.pool.byAddr[addrU32(peer)]
+	if !ok {
+		return errors.New("pppoe: the peer's address is not in the pool")
+	}
+	ds := &dataSession{sid: s.id, peer: s.peer, ifc: s.iface, addr: addrU32(peer), slot: slot, mru: mtu, ctr: &t.ctr}
+	p.bySID[s.id-p.offset-1].Store(ds)
+	p.bySlot[slot].Store(ds)
+	t.ds = ds
+	// A client whose MRU is below the TUN's MTU (Windows asks for 1480)
+	// gets a host route with that MTU, so the kernel fragments or sends
+	// "fragmentation needed" instead of the data path dropping what does
+	// not fit.
+	if mtu < ethPPPoEMTU && p.routeMTU != nil {
+		if err := p.routeMTU(peer, mtu); err != nil {
+			s.logger().Warn("cannot set the route MTU for the session", "mtu", mtu, "err", err)
+		} else {
+			t.mtuRoute = true
+		}
+	}
+	return nil
+}
+
+// down stops forwarding. A reader that loaded the pointer just before may
+// still forward one last packet, which is harmless: the peer and address
+// were valid a moment ago.
+func (t *tunSession) down() {
+	ds := t.ds
+	if ds == nil {
 		return
 	}
-	dp.bySID[sess.id-dp.offset-1].CompareAndSwap(sess.data, nil)
-	dp.bySlot[sess.data.slot].CompareAndSwap(sess.data, nil)
-	sess.data = nil
-}
-
-// lastRx is when the session last sent us an IP packet.
-func (dp *dataPlane) lastRx(sess *session) time.Time {
-	if sess.data == nil {
-		return time.Time{}
+	p := t.p
+	p.bySID[ds.sid-p.offset-1].CompareAndSwap(ds, nil)
+	p.bySlot[ds.slot].CompareAndSwap(ds, nil)
+	t.ds = nil
+	if t.mtuRoute {
+		t.mtuRoute = false
+		if err := p.routeMTU(u32addr(ds.addr), 0); err != nil {
+			t.sess.logger().Warn("cannot remove the session's MTU route", "err", err)
+		}
 	}
-	return time.Unix(0, sess.data.lastRx.Load())
 }
 
-// forwardUp handles a session-stage frame on the reader goroutine. It
-// reports false when the frame is not plain IPv4 of a published session,
-// and the loop must see it instead. b is the whole frame; the caller keeps
-// it.
-func (dp *dataPlane) forwardUp(ifc *iface, b []byte) bool {
+func (t *tunSession) close() error {
+	t.down()
+	return nil
+}
+
+// forward handles a session-stage frame on the reader goroutine. It reports
+// false when the frame is not plain IPv4 of a published session, and the
+// loop must see it instead. b is the whole frame; the caller keeps it.
+func (p *tunPath) forward(ifc *iface, b []byte) bool {
 	// Check the headers once, then index freely (STYLE §3).
 	if len(b) < headroom+20 || b[offVerType] != verType || b[offCode] != byte(codeSession) ||
 		binary.BigEndian.Uint16(b[discoveryHdrLen:]) != protoIPv4 {
@@ -138,82 +208,86 @@ func (dp *dataPlane) forwardUp(ifc *iface, b []byte) bool {
 		return false
 	}
 	sid := binary.BigEndian.Uint16(b[offSessionID:])
-	i := int(sid) - int(dp.offset) - 1
-	if i < 0 || i >= len(dp.bySID) {
+	i := int(sid) - int(p.offset) - 1
+	if i < 0 || i >= len(p.bySID) {
 		return false
 	}
-	ds := dp.bySID[i].Load()
+	ds := p.bySID[i].Load()
 	if ds == nil || ds.ifc != ifc || hwAddr(b[6:12]) != ds.peer {
 		return false
 	}
 	pkt := b[headroom : headroom+n]
 	switch {
 	case pkt[0]>>4 != 4:
-		dp.stats.add(statDataDropped)
+		p.stats.add(statDataDropped)
 	case binary.BigEndian.Uint32(pkt[12:]) != ds.addr:
 		// Anti-spoofing: a client may only send from its own address.
-		dp.stats.add(statSpoofDropped)
-	case n > dp.localMRU:
-		dp.stats.add(statDataDropped)
+		p.stats.add(statSpoofDropped)
+	case n > p.localMRU:
+		p.stats.add(statDataDropped)
 	default:
-		ds.lastRx.Store(dp.coarseNow.Load())
-		if err := dp.tun.writePacket(pkt); err != nil {
-			dp.stats.add(statDataDropped)
+		if err := p.tun.writePacket(pkt); err != nil {
+			p.stats.add(statDataDropped)
 			return true
 		}
-		dp.stats.add(statDataUp)
+		ds.ctr.rxPackets.Add(1)
+		ds.ctr.rxBytes.Add(uint64(n))
+		ds.ctr.lastRx.Store(p.coarseNow.Load())
+		p.stats.add(statDataUp)
 	}
 	return true
 }
 
 // runTunReader forwards downstream packets from the TUN to the sessions.
-func (s *server) runTunReader() {
-	defer s.wg.Done()
-	s.log.Debug("tun reader started")
-	defer s.log.Debug("tun reader stopped")
-	dp := s.dp
+func (p *tunPath) runTunReader() {
+	defer p.wg.Done()
+	p.log.Debug("tun reader started")
+	defer p.log.Debug("tun reader stopped")
 	f := getFrame()
 	defer putFrame(f)
 	for {
-		n, err := dp.tun.readPacket(f[headroom:])
+		n, err := p.tun.readPacket(f[headroom:])
 		if err != nil {
-			if dp.closing.Load() || errors.Is(err, os.ErrClosed) || errors.Is(err, net.ErrClosed) {
+			if p.closing.Load() || errors.Is(err, os.ErrClosed) || errors.Is(err, net.ErrClosed) {
 				return
 			}
-			s.stats.add(statDataDropped)
+			p.stats.add(statDataDropped)
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
-		dp.forwardDown(f[:headroom+n])
+		p.forwardDown(f[:headroom+n])
 	}
 }
 
 // forwardDown wraps one IP packet, at b[headroom:], for its session and
 // sends it. The caller keeps b.
-func (dp *dataPlane) forwardDown(b []byte) {
+func (p *tunPath) forwardDown(b []byte) {
 	pkt := b[headroom:]
 	if len(pkt) < 20 || pkt[0]>>4 != 4 {
-		dp.stats.add(statDataDropped)
+		p.stats.add(statDataDropped)
 		return
 	}
-	slot, ok := dp.pool.byAddr[binary.BigEndian.Uint32(pkt[16:])]
+	slot, ok := p.pool.byAddr[binary.BigEndian.Uint32(pkt[16:])]
 	if !ok {
-		dp.stats.add(statDataDropped)
+		p.stats.add(statDataDropped)
 		return
 	}
-	ds := dp.bySlot[slot].Load()
+	ds := p.bySlot[slot].Load()
 	if ds == nil {
-		dp.stats.add(statNoSession)
+		p.stats.add(statNoSession)
 		return
 	}
 	if len(pkt) > ds.mru {
-		dp.stats.add(statTooBig)
+		p.stats.add(statTooBig)
 		return
 	}
-	putSessionHeader(b, ds.peer, ds.ifc.mac, dp.sessType, ds.sid, protoIPv4)
-	if err := dp.tunW[ds.ifc].writeFrame(b); err != nil {
-		dp.stats.add(statDataDropped)
+	putSessionHeader(b, ds.peer, ds.ifc.mac, p.sessType, ds.sid, protoIPv4)
+	if err := p.tunW[ds.ifc].writeFrame(b); err != nil {
+		p.stats.add(statDataDropped)
 		return
 	}
-	dp.stats.add(statDataDown)
+	ds.ctr.txPackets.Add(1)
+	ds.ctr.txBytes.Add(uint64(len(pkt)))
+	ds.ctr.lastTx.Store(p.coarseNow.Load())
+	p.stats.add(statDataDown)
 }

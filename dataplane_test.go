@@ -39,8 +39,8 @@ func upSession(t testing.TB) (*pppHarness, *session) {
 	}
 	send(uint8(cpConfAck), req.id, req.data)
 	send(uint8(cpConfReq), 1, []byte{ipcpOptAddress, 6, 10, 0, 0, 2})
-	if sess.ipcp.state != stOpened || sess.data == nil {
-		t.Fatalf("IPCP %v, data path published %v", sess.ipcp.state, sess.data != nil)
+	if ts := sess.path.(*tunSession); sess.ipcp.state != stOpened || ts.ds == nil {
+		t.Fatalf("IPCP %v, data path published %v", sess.ipcp.state, ts.ds != nil)
 	}
 	return h, sess
 }
@@ -66,7 +66,7 @@ func sessionFrame(sid uint16, src hwAddr, proto uint16, payload []byte) []byte {
 
 func TestDataPath(t *testing.T) {
 	h, sess := upSession(t)
-	dp := h.s.dp
+	dp := h.s.path.(*tunPath)
 	tun := dp.tun.(*fakeTUN)
 	tests := []struct {
 		name    string
@@ -81,10 +81,10 @@ func TestDataPath(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			handled := dp.forwardUp(h.ifc, tt.frame)
+			handled := dp.forward(h.ifc, tt.frame)
 			if !handled {
 				// The loop sees it and must not forward it either.
-				h.s.handleSessionFrame(h.ifc, tt.frame)
+				inject(h.s, h.ifc, tt.frame)
 			}
 			select {
 			case p := <-tun.out:
@@ -121,7 +121,8 @@ func TestDataPath(t *testing.T) {
 	}
 
 	// When the session ends, one path frees everything.
-	h.s.endSession(sess, "test", true)
+	sess.end("test", true)
+	h.s.settle()
 	if dp.bySID[h.sid-1].Load() != nil || dp.bySlot[0].Load() != nil || h.s.pool.available() != h.s.pool.size() {
 		t.Fatal("data path or address not freed")
 	}
@@ -152,16 +153,17 @@ func dataPaths(t testing.TB) map[string]func() {
 	h, _ := upSession(t)
 	sink := &sinkLink{}
 	h.ifc.sess, h.ifc.sessW = sink, sink
-	h.s.dp.tunW[h.ifc] = sink
-	h.s.dp.tun = &sinkTUN{}
+	dp := h.s.path.(*tunPath)
+	dp.tunW[h.ifc] = sink
+	dp.tun = &sinkTUN{}
 	up := sessionFrame(h.sid, clientMAC, protoIPv4, ipv4("10.0.0.2", "192.0.2.1", 1400))
 	down := make([]byte, headroom+1400)
 	copy(down[headroom:], ipv4("192.0.2.1", "10.0.0.2", 1400))
 	echo := sessionFrame(h.sid, clientMAC, protoLCP, []byte{byte(cpEchoReq), 3, 0, 8, 1, 2, 3, 4})
 	return map[string]func(){
-		"upstream packet":   func() { h.s.dp.forwardUp(h.ifc, up) },
-		"downstream packet": func() { h.s.dp.forwardDown(down) },
-		"LCP Echo-Request":  func() { h.s.handleSessionFrame(h.ifc, echo) },
+		"upstream packet":   func() { dp.forward(h.ifc, up) },
+		"downstream packet": func() { dp.forwardDown(down) },
+		"LCP Echo-Request":  func() { inject(h.s, h.ifc, echo) },
 		"keepalive tick":    func() { h.s.onTick(h.s.clock) },
 	}
 }

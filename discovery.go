@@ -10,10 +10,12 @@
 package main
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
 	"hash"
+	"log/slog"
 	"time"
 )
 
@@ -112,7 +114,6 @@ func (d *discoveryTags) collect(p *discoveryPacket) {
 // handleDiscovery handles one received discovery frame. b aliases a frame
 // buffer the caller keeps.
 func (s *server) handleDiscovery(ifc *iface, b []byte) {
-	s.clock = s.now()
 	p := &s.pkt
 	if err := p.parse(b); err != nil {
 		s.drop(ifc, parseDropReason(err), b)
@@ -179,7 +180,7 @@ func (s *server) onPADI(ifc *iface, p *discoveryPacket, t *discoveryTags) {
 	default:
 		o.add(tagServiceName, nil)
 	}
-	o.add(tagACCookie, s.cookies.appendCookie(s.cookieBuf[:0], ifc.mac, p.src, t.hostUniq, s.now()))
+	o.add(tagACCookie, s.cookies.appendCookie(s.cookieBuf[:0], ifc.mac, p.src, t.hostUniq, s.clock))
 	if t.hasRelayID {
 		o.add(tagRelaySessionID, t.relayID)
 	}
@@ -205,7 +206,7 @@ func (s *server) onPADR(ifc *iface, p *discoveryPacket, t *discoveryTags) {
 	case !t.hasCookie:
 		s.drop(ifc, dropNoCookie, nil)
 		return
-	case !s.cookies.check(t.cookie, ifc.mac, p.src, t.hostUniq, s.now()):
+	case !s.cookies.check(t.cookie, ifc.mac, p.src, t.hostUniq, s.clock):
 		s.drop(ifc, dropBadCookie, nil)
 		return
 	}
@@ -233,12 +234,12 @@ func (s *server) onPADR(ifc *iface, p *discoveryPacket, t *discoveryTags) {
 		s.refusePADR(ifc, p, t, tagACSystemError, "too many sessions from this MAC")
 		return
 	}
-	sess := s.sessions.create(ifc, p.src, cm)
+	sess := s.sessions.create(s, ifc, p.src, cm)
 	if sess == nil {
 		s.refusePADR(ifc, p, t, tagACSystemError, "no free session slots")
 		return
 	}
-	now := s.now()
+	now := s.clock
 	switch {
 	case len(t.serviceName) == 0 && len(s.services) > 0:
 		sess.serviceName = s.services[0]
@@ -254,36 +255,34 @@ func (s *server) onPADR(ifc *iface, p *discoveryPacket, t *discoveryTags) {
 	sess.maxPayload = maxPayloadFor(ifc, t.maxPayload)
 	sess.started = now
 	sess.deadline = now.Add(s.cfg.SetupTimeout)
-	sess.log = s.log.With("iface", ifc.name, "mac", p.src.String(), "sid", sess.id)
-	// slog's text handler quotes any value that needs it, so strings from
-	// the wire are logged as they are.
-	attrs := []any{"service", string(sess.serviceName)}
-	if t.hasLine {
-		attrs = append(attrs, "circuit_id", string(t.line.circuitID), "remote_id", string(t.line.remoteID))
+	// The data path is ready before the PADS: in kernel mode the kernel's
+	// session must own the client's first LCP frame.
+	path, err := s.path.open(sess)
+	if err != nil {
+		sess.logger().Warn("data path setup failed", "err", err)
+		s.sessions.release(sess)
+		s.refusePADR(ifc, p, t, tagACSystemError, "session setup failed")
+		return
 	}
-	if sess.maxPayload != 0 {
-		attrs = append(attrs, "max_payload", sess.maxPayload)
-	}
-	if s.kernel {
-		// Connect the kernel's session before the PADS, so it owns the
-		// client's first LCP frame.
-		ks, err := openKernelSession(ifc.name, sess.id, p.src)
-		if err != nil {
-			sess.log.Warn("kernel PPPoE session setup failed", "err", err)
-			s.sessions.release(sess)
-			s.refusePADR(ifc, p, t, tagACSystemError, "session setup failed")
-			return
+	sess.path = path
+	if l := sess.logger(); l.Enabled(context.Background(), slog.LevelInfo) {
+		// slog's text handler quotes any value that needs it, so strings
+		// from the wire are logged as they are.
+		attrs := []any{"service", string(sess.serviceName)}
+		if t.hasLine {
+			attrs = append(attrs, "circuit_id", string(t.line.circuitID), "remote_id", string(t.line.remoteID))
 		}
-		sess.kern = ks
-		s.startKernelReader(sess, ks.ch)
+		if sess.maxPayload != 0 {
+			attrs = append(attrs, "max_payload", sess.maxPayload)
+		}
+		l.Info("session started", attrs...)
 	}
-	sess.log.Info("session started", attrs...)
 	s.stats.add(statSessionsStarted)
 	s.sendPADS(sess)
 	if s.cfg.MOTM != "" || s.cfg.HURL != "" {
 		s.sendPADM(sess)
 	}
-	s.startPPP(sess)
+	sess.start()
 }
 
 // onPADT ends a session at the peer's request (RFC 2516 §5.5). Both the
@@ -299,13 +298,18 @@ func (s *server) onPADT(ifc *iface, p *discoveryPacket) {
 		s.drop(ifc, dropPADTUnknown, nil)
 		return
 	}
-	s.endSession(sess, "peer sent PADT", false)
+	sess.end("peer sent PADT", false)
 }
 
-// refusePADR sends a PADS with session ID 0 and an error tag.
+// refusePADR sends a PADS with session ID 0 and an error tag. A client can
+// replay its PADR at will, so the refusal is counted and logged at most
+// once a second.
 func (s *server) refusePADR(ifc *iface, p *discoveryPacket, t *discoveryTags, errTag tagType, text string) {
-	s.log.Info("session refused", "iface", ifc.name, "mac", p.src.String(), "reason", text, "service", string(t.serviceName))
 	s.stats.add(statRefused)
+	if s.logLimit.allow(logRefused, s.clock) {
+		s.log.Info("session refused", "iface", ifc.name, "mac", p.src.String(), "reason", text, "service", string(t.serviceName),
+			"refused_total", s.stats.c[statRefused].Load())
+	}
 	o := &s.out
 	o.reset(p.src, ifc.mac, codePADS, 0)
 	if t.hasService {

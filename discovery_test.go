@@ -12,7 +12,7 @@ func padi(tags ...tag) []byte { return frameOf(broadcastAddr, clientMAC, codePAD
 // offer sends a PADI and returns the PADO's cookie.
 func offer(t testing.TB, s *server, l *fakeLink, ifc *iface, from hwAddr, tags ...tag) []byte {
 	t.Helper()
-	s.handleDiscovery(ifc, frameOf(broadcastAddr, from, codePADI, 0, tags...))
+	inject(s, ifc, frameOf(broadcastAddr, from, codePADI, 0, tags...))
 	o := onlyFrame(t, l)
 	if o.code != codePADO {
 		t.Fatalf("got %v, want PADO", o.code)
@@ -28,7 +28,7 @@ func offer(t testing.TB, s *server, l *fakeLink, ifc *iface, from hwAddr, tags .
 func request(t testing.TB, s *server, l *fakeLink, ifc *iface, from hwAddr, cookie []byte, tags ...tag) *discoveryPacket {
 	t.Helper()
 	all := append([]tag{{tagACCookie, cookie}}, tags...)
-	s.handleDiscovery(ifc, frameOf(serverMAC, from, codePADR, 0, all...))
+	inject(s, ifc, frameOf(serverMAC, from, codePADR, 0, all...))
 	return onlyFrame(t, l)
 }
 
@@ -74,7 +74,7 @@ func TestPADO(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, l, ifc, _ := newTestServer(t, func(c *config) { c.ServiceNames = tt.services })
-			s.handleDiscovery(ifc, padi(tt.in...))
+			inject(s, ifc, padi(tt.in...))
 			o := onlyFrame(t, l)
 			if o.code != codePADO || o.sessionID != 0 || o.dst != clientMAC || o.src != serverMAC {
 				t.Fatalf("header: code %v sid %d dst %v src %v", o.code, o.sessionID, o.dst, o.src)
@@ -187,7 +187,7 @@ func TestPADONotSent(t *testing.T) {
 			if tt.setup != nil {
 				tt.setup(t, s, l, ifc)
 			}
-			s.handleDiscovery(ifc, tt.frame)
+			inject(s, ifc, tt.frame)
 			if fs := l.sent(); len(fs) != 0 {
 				t.Fatalf("server answered with %d frames", len(fs))
 			}
@@ -236,7 +236,7 @@ func TestMaxPayload(t *testing.T) {
 				tags = append(tags, tag{tagPPPMaxPayload, binary.BigEndian.AppendUint16(nil, tt.requested)})
 			}
 			tags = append(tags, tag{tagServiceName, nil})
-			s.handleDiscovery(ifc, padi(tags...))
+			inject(s, ifc, padi(tags...))
 			o := onlyFrame(t, l)
 			v, ok := o.find(tagPPPMaxPayload)
 			if tt.want == 0 {
@@ -358,7 +358,7 @@ func TestPADRDropped(t *testing.T) {
 			s, l, ifc, clk := newTestServer(t, nil)
 			c := offer(t, s, l, ifc, clientMAC)
 			clk.advance(tt.clock)
-			s.handleDiscovery(ifc, tt.mangle(c))
+			inject(s, ifc, tt.mangle(c))
 			if fs := l.sent(); len(fs) != 0 {
 				t.Fatalf("server answered with %d frames", len(fs))
 			}
@@ -466,7 +466,7 @@ func TestDuplicatePADR(t *testing.T) {
 		t.Errorf("active sessions %d, want 1", s.sessions.active)
 	}
 	// Once PPP is under way the cookie no longer matches a starting session.
-	s.sessions.markUp(s.sessions.lookup(first.sessionID))
+	s.sessions.markActive(s.sessions.lookup(first.sessionID))
 	third := request(t, s, l, ifc, clientMAC, c, tag{tagServiceName, nil})
 	if third.sessionID == first.sessionID {
 		t.Errorf("PADR after setup reused session %d", third.sessionID)
@@ -478,18 +478,18 @@ func TestPADT(t *testing.T) {
 	c := offer(t, s, l, ifc, clientMAC)
 	sid := request(t, s, l, ifc, clientMAC, c, tag{tagServiceName, nil}).sessionID
 
-	s.handleDiscovery(ifc, frameOf(serverMAC, otherMAC, codePADT, sid))
+	inject(s, ifc, frameOf(serverMAC, otherMAC, codePADT, sid))
 	if s.sessions.lookup(sid) == nil {
 		t.Fatal("PADT from a foreign MAC ended the session")
 	}
 	if s.stats.drops[dropPADTUnknown].Load() != 1 {
 		t.Error("foreign PADT not counted")
 	}
-	s.handleDiscovery(ifc, frameOf(serverMAC, clientMAC, codePADT, sid+1))
+	inject(s, ifc, frameOf(serverMAC, clientMAC, codePADT, sid+1))
 	if s.sessions.lookup(sid) == nil {
 		t.Fatal("PADT for another session ID ended the session")
 	}
-	s.handleDiscovery(ifc, frameOf(serverMAC, clientMAC, codePADT, sid))
+	inject(s, ifc, frameOf(serverMAC, clientMAC, codePADT, sid))
 	if s.sessions.lookup(sid) != nil {
 		t.Fatal("PADT from the peer did not end the session")
 	}
@@ -501,7 +501,7 @@ func TestPADT(t *testing.T) {
 func TestPADM(t *testing.T) {
 	s, l, ifc, _ := newTestServer(t, func(c *config) { c.MOTM = "hello"; c.HURL = "http://portal.example/" })
 	c := offer(t, s, l, ifc, clientMAC)
-	s.handleDiscovery(ifc, frameOf(serverMAC, clientMAC, codePADR, 0, tag{tagACCookie, c}, tag{tagServiceName, nil}))
+	inject(s, ifc, frameOf(serverMAC, clientMAC, codePADR, 0, tag{tagACCookie, c}, tag{tagServiceName, nil}))
 	fs := l.sent()
 	if len(fs) != 2 {
 		t.Fatalf("sent %d frames, want PADS and PADM", len(fs))
@@ -536,16 +536,16 @@ func TestSessionIDs(t *testing.T) {
 		tab := newSessionTable(4, 0, false)
 		var ss []*session
 		for i := range 4 {
-			ss = append(ss, tab.create(nil, hwAddr{2, byte(i)}, [cookieMACLen]byte{byte(i)}))
+			ss = append(ss, tab.create(nil, nil, hwAddr{2, byte(i)}, [cookieMACLen]byte{byte(i)}))
 		}
 		tab.release(ss[2])
 		tab.release(ss[0])
-		a := tab.create(nil, clientMAC, [cookieMACLen]byte{9})
-		b := tab.create(nil, clientMAC, [cookieMACLen]byte{10})
+		a := tab.create(nil, nil, clientMAC, [cookieMACLen]byte{9})
+		b := tab.create(nil, nil, clientMAC, [cookieMACLen]byte{10})
 		if a.id != 3 || b.id != 1 {
 			t.Fatalf("reused %d then %d, want 3 then 1", a.id, b.id)
 		}
-		if tab.create(nil, clientMAC, [cookieMACLen]byte{11}) != nil {
+		if tab.create(nil, nil, clientMAC, [cookieMACLen]byte{11}) != nil {
 			t.Fatal("created a session in a full table")
 		}
 	})
@@ -554,7 +554,7 @@ func TestSessionIDs(t *testing.T) {
 		seen := map[uint16]bool{}
 		inOrder := true
 		for i := range 1000 {
-			s := tab.create(nil, clientMAC, [cookieMACLen]byte{byte(i), byte(i >> 8)})
+			s := tab.create(nil, nil, clientMAC, [cookieMACLen]byte{byte(i), byte(i >> 8)})
 			if s.id < 11 || s.id > 1010 || seen[s.id] {
 				t.Fatalf("ID %d out of range or repeated", s.id)
 			}
@@ -592,7 +592,7 @@ func TestMalformedFrames(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, l, ifc, _ := newTestServer(t, nil)
-			s.handleDiscovery(ifc, tt.frame)
+			inject(s, ifc, tt.frame)
 			if fs := l.sent(); len(fs) != 0 {
 				t.Fatalf("answered a malformed frame")
 			}
@@ -600,7 +600,7 @@ func TestMalformedFrames(t *testing.T) {
 				t.Errorf("drop counter %v = %d, want 1", tt.reason, n)
 			}
 			// The next well-formed PADI is still answered.
-			s.handleDiscovery(ifc, good)
+			inject(s, ifc, good)
 			if o := onlyFrame(t, l); o.code != codePADO {
 				t.Errorf("got %v after a malformed frame", o.code)
 			}
@@ -612,7 +612,7 @@ func TestEthernetPaddingIgnored(t *testing.T) {
 	s, l, ifc, _ := newTestServer(t, nil)
 	f := padi(tag{tagServiceName, nil})
 	padded := append(f, make([]byte, 60-len(f))...)
-	s.handleDiscovery(ifc, padded)
+	inject(s, ifc, padded)
 	if o := onlyFrame(t, l); o.code != codePADO {
 		t.Fatalf("got %v", o.code)
 	}

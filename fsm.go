@@ -4,15 +4,16 @@
 // RFC 1661 §4.1: up and down from the layer below, open and close from
 // policy, timeout once f.deadline has passed, input for each received control
 // packet of f.proto, and protocolRejected when LCP hears a Protocol-Reject
-// that names f.proto. The automaton answers through f.send and leaves the
-// options, and what This-Layer-Up/Down/Started/Finished mean, to its fsmLayer.
+// that names f.proto. The automaton answers through its host's sendPPP and
+// leaves the options, and what This-Layer-Up/Down/Started/Finished mean, to
+// its fsmLayer.
 //
 // Ownership: the loop owns the fsm, its layer and f.tx, so nothing here locks.
-// Every packet is built in place at f.tx[headroom:] and handed to f.send, which
-// must be done with it when it returns, because the next packet reuses the
-// buffer. A received packet must therefore not alias f.tx. The automaton never
-// reads the clock and never allocates: the owner passes now in and watches
-// f.deadline.
+// Every packet is built in place at f.tx[headroom:] and handed to the host's
+// sendPPP, which must be done with it when it returns, because the next
+// packet reuses the buffer. A received packet must therefore not alias f.tx.
+// The automaton never reads the clock and never allocates: the owner passes
+// now in and watches f.deadline.
 //
 // Callback order: tld runs first, while the state is still Opened; tls, tlu
 // and tlf run last, once the new state is set, so a callback that feeds this
@@ -174,9 +175,8 @@ type fsm struct {
 	proto uint16 // PPP protocol number, e.g. 0xc021, 0x8021 (for logs and Protocol-Reject)
 	layer fsmLayer
 	cfg   fsmConfig
-	tx    *frame           // shared, loop-owned transmit buffer; packets are built at tx[headroom:]
-	send  func(pkt []byte) // pkt is tx[headroom:headroom+n]; the caller fills tx[:headroom] in place and writes the frame
-	log   *slog.Logger     // optional, set after init (e.g. s.log.With("proto", "lcp")); nil logs nothing
+	host  fsmHost // the session: sends what we build and logs for us
+	tx    *frame  // shared, loop-owned transmit buffer; packets are built at tx[headroom:]
 
 	state    fsmState
 	deadline time.Time // restart timer; zero when stopped
@@ -186,9 +186,10 @@ type fsm struct {
 	reqID    uint8     // Identifier of our outstanding Configure-Request
 }
 
-// init readies f in the Initial state. It keeps no earlier state, log included.
-func (f *fsm) init(proto uint16, layer fsmLayer, cfg fsmConfig, tx *frame, send func([]byte)) {
-	*f = fsm{proto: proto, layer: layer, cfg: cfg, tx: tx, send: send}
+// init readies f in the Initial state, bound to its layer and to host. It
+// keeps no earlier state.
+func (f *fsm) init(proto uint16, layer fsmLayer, host fsmHost, cfg fsmConfig, tx *frame) {
+	*f = fsm{proto: proto, layer: layer, host: host, cfg: cfg, tx: tx}
 }
 
 // up is the lower layer's Up event.
@@ -546,14 +547,14 @@ func (f *fsm) emit(code cpCode, id uint8, data []byte) {
 
 func (f *fsm) transmit(b []byte) {
 	binary.BigEndian.PutUint16(b[2:4], uint16(len(b)))
-	f.send(b)
+	f.host.sendPPP(f.proto, b)
 }
 
 // crossed logs a reply to a Configure-Request the peer had already answered
 // (footnote x): RFC 1661 §4.3 RCA says it SHOULD at least be logged. Debug,
 // because the peer can repeat it at will.
 func (f *fsm) crossed(code cpCode) {
-	if f.log != nil && f.log.Enabled(context.Background(), slog.LevelDebug) {
-		f.log.Debug("crossed connection", "state", f.state, "reason", code.String())
+	if l := f.host.logger(); l.Enabled(context.Background(), slog.LevelDebug) {
+		l.Debug("crossed connection", "proto", f.proto, "state", f.state.String(), "reason", code.String())
 	}
 }

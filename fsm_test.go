@@ -64,18 +64,24 @@ type fsmHarness struct {
 	tx   frame
 	sent [][]byte // copies of what was sent, unless discard is set
 	now  time.Time
+	log  *slog.Logger
 
 	discard bool // keep nothing but the log, so sending does not allocate
 }
 
 func newFSMHarness(t testing.TB) *fsmHarness {
-	h := &fsmHarness{t: t, now: time.Unix(1_700_000_000, 0)}
+	h := &fsmHarness{t: t, now: time.Unix(1_700_000_000, 0), log: slog.New(slog.DiscardHandler)}
 	h.l = fakeLayer{log: make([]string, 0, 64), reply: cpConfAck, ackOK: true, other: true}
-	h.f.init(0xc021, &h.l, defaultFSMConfig(), &h.tx, h.send)
+	h.f.init(0xc021, &h.l, h, defaultFSMConfig(), &h.tx)
 	return h
 }
 
-func (h *fsmHarness) send(pkt []byte) {
+func (h *fsmHarness) logger() *slog.Logger { return h.log }
+
+func (h *fsmHarness) sendPPP(proto uint16, pkt []byte) {
+	if proto != h.f.proto {
+		h.t.Errorf("sent protocol %#x, the automaton's is %#x", proto, h.f.proto)
+	}
 	if len(pkt) < cpHdrLen || &pkt[0] != &h.tx[headroom] {
 		h.t.Errorf("send got a packet outside tx[headroom:]")
 		return
@@ -555,7 +561,7 @@ func TestFSMIdentifierMismatch(t *testing.T) {
 func TestFSMCrossedLogged(t *testing.T) {
 	var buf bytes.Buffer
 	h := newFSMHarness(t)
-	h.f.log = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h.log = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h.force(stAckRcvd, 10)
 	h.apply("RCA")
 	if got := buf.String(); !strings.Contains(got, "crossed connection") || !strings.Contains(got, "reason=ConfAck") {

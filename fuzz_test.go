@@ -117,11 +117,11 @@ func addOptionSeeds(f *testing.F) {
 // FuzzParseLCP feeds arbitrary option lists to LCP in both roles.
 func FuzzParseLCP(f *testing.F) {
 	addOptionSeeds(f)
-	sess := &session{}
+	var f0 fsm
 	f.Fuzz(func(t *testing.T, opts []byte) {
 		for _, client := range []bool{false, true} {
 			var l lcpLayer
-			l.reset(nil, sess, client, []authMethod{authMSCHAPv2, authCHAP, authPAP}, 0)
+			l.reset(nil, &f0, client, []authMethod{authMSCHAPv2, authCHAP, authPAP}, 0, 0)
 			for _, rejectNaks := range []bool{false, true} {
 				code, resp := l.checkConfReq(opts, nil, rejectNaks)
 				checkResponse(t, code, opts, resp)
@@ -139,14 +139,13 @@ func FuzzParseLCP(f *testing.F) {
 // FuzzParseIPCP feeds arbitrary option lists to IPCP in both roles.
 func FuzzParseIPCP(f *testing.F) {
 	addOptionSeeds(f)
-	sess := &session{}
 	a := netip.MustParseAddr
 	f.Fuzz(func(t *testing.T, opts []byte) {
 		var l ipcpLayer
-		l.resetServer(nil, sess, a("10.0.0.1"), a("10.0.0.2"), []netip.Addr{a("8.8.8.8")}, nil)
+		l.resetServer(nil, a("10.0.0.1"), a("10.0.0.2"), []netip.Addr{a("8.8.8.8")}, nil)
 		code, resp := l.checkConfReq(opts, nil, false)
 		checkResponse(t, code, opts, resp)
-		l.resetClient(nil, sess)
+		l.resetClient(nil)
 		code, resp = l.checkConfReq(opts, nil, false)
 		checkResponse(t, code, opts, resp)
 		l.nakReceived(opts)
@@ -176,12 +175,19 @@ func FuzzAuthMessages(f *testing.F) {
 		sess.phase = phaseAuthenticate
 		sess.auth = authState{method: m, id: 1, deadline: h.s.clock.Add(time.Minute)}
 		sess.lcp.state = stOpened
-		sess.endReason = ""
-		h.s.handleAuth(sess, proto, pkt)
-		if sess.slot != noSlot {
-			h.s.pool.free(sess.slot)
-			sess.slot = noSlot
+		sess.ending, sess.closeReason = false, ""
+		sess.handleAuth(proto, pkt)
+		// The authenticator's answer, without reaping: the session must
+		// live on for the next input.
+		for {
+			ev, ok := h.s.events.pop()
+			if !ok {
+				break
+			}
+			ev.handle(h.s)
 		}
+		h.s.reapq = h.s.reapq[:0]
+		sess.leaveNetworkPhase()
 		h.sl.sent()
 	})
 }

@@ -91,7 +91,7 @@ func withMACs(b []byte, dst, src hwAddr) []byte {
 // with rp-pppoe's own, byte for byte except for the cookie's value.
 func TestAnswersMatchRPPPPoE(t *testing.T) {
 	s, l, ifc, _ := newTestServer(t, func(c *config) { c.ACName = "goldenAC"; c.ServiceNames = []string{"svc1", "svc2"} })
-	s.handleDiscovery(ifc, withMACs(golden(t, "padi_rp_pppoe.hex"), broadcastAddr, clientMAC))
+	inject(s, ifc, withMACs(golden(t, "padi_rp_pppoe.hex"), broadcastAddr, clientMAC))
 	fs := l.sent()
 	if len(fs) != 1 {
 		t.Fatalf("sent %d frames", len(fs))
@@ -111,7 +111,7 @@ func TestAnswersMatchRPPPPoE(t *testing.T) {
 	padr := mustParse(t, withMACs(golden(t, "padr_rp_pppoe.hex"), serverMAC, clientMAC))
 	rc, _ := padr.find(tagACCookie)
 	copy(rc, cookie)
-	s.handleDiscovery(ifc, padr.appendTo(nil))
+	inject(s, ifc, padr.appendTo(nil))
 	fs = l.sent()
 	if len(fs) != 1 {
 		t.Fatalf("sent %d frames for the PADR", len(fs))
@@ -134,11 +134,11 @@ func TestScapyDecodesOurFrames(t *testing.T) {
 	}
 	s, l, ifc, _ := newTestServer(t, func(c *config) { c.ServiceNames = []string{"svc1"}; c.MOTM = "motd" })
 	ifc.mtu = 1508
-	s.handleDiscovery(ifc, padi(tag{tagServiceName, []byte("svc1")}, tag{tagHostUniq, []byte{7, 7}},
+	inject(s, ifc, padi(tag{tagServiceName, []byte("svc1")}, tag{tagHostUniq, []byte{7, 7}},
 		tag{tagPPPMaxPayload, binary.BigEndian.AppendUint16(nil, 1500)}, tag{tagRelaySessionID, []byte("r")}))
 	pado := l.sent()[0]
 	c, _ := mustParse(t, pado).find(tagACCookie)
-	s.handleDiscovery(ifc, frameOf(serverMAC, clientMAC, codePADR, 0, tag{tagServiceName, []byte("svc1")},
+	inject(s, ifc, frameOf(serverMAC, clientMAC, codePADR, 0, tag{tagServiceName, []byte("svc1")},
 		tag{tagACCookie, append([]byte(nil), c...)}, tag{tagHostUniq, []byte{7, 7}}))
 	frames := append([][]byte{pado}, l.sent()...) // PADO, PADS, PADM
 	s.shutdown()

@@ -124,7 +124,25 @@ func newTestServer(t testing.TB, mutate func(*config)) (*server, *fakeLink, *ifa
 	l := newFakeLink()
 	ifc := &iface{name: "veth0", mac: serverMAC, mtu: 1500, disc: l, sess: newFakeLink()}
 	clk := &testClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	return newServer(cfg, testLogger(t), []*iface{ifc}, newFakeTUN(), clk.now), l, ifc, clk
+	s := newServer(cfg, testLogger(t), []*iface{ifc}, newTUNPath(cfg, newFakeTUN(), "pppoed0"), nil, clk.now)
+	// What tunPath.start does, without the TUN reader: these tests call
+	// the data path's functions themselves.
+	tp := s.path.(*tunPath)
+	tp.stats, tp.log = &s.stats, s.log
+	tp.tunW[ifc] = ifc.sess.newWriter()
+	return s, l, ifc, clk
+}
+
+// inject hands b to the server as if a reader had posted it, on the
+// discovery or the session socket by its ethertype, and lets the loop
+// settle, as runLoop does after each frame.
+func inject(s *server, ifc *iface, b []byte) {
+	kind := rxDiscovery
+	if len(b) >= ethHdrLen && uint16(b[12])<<8|uint16(b[13]) == s.cfg.sessionType {
+		kind = rxSession
+	}
+	s.handleFrame(rxFrame{ifc: ifc, kind: kind}, b)
+	s.settle()
 }
 
 // fakeTUN is a TUN device whose packets are channels: in holds what the

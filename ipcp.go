@@ -17,7 +17,6 @@ import (
 
 type ipcpLayer struct {
 	h      pppHost
-	sess   *session
 	client bool
 
 	// Our Configure-Request.
@@ -36,15 +35,15 @@ type ipcpLayer struct {
 	peerAddr netip.Addr
 }
 
-func (l *ipcpLayer) resetServer(h pppHost, sess *session, local, peer netip.Addr, dns, wins []netip.Addr) {
-	*l = ipcpLayer{h: h, sess: sess, local: local, sendAddr: true, peer: peer}
+func (l *ipcpLayer) resetServer(h pppHost, local, peer netip.Addr, dns, wins []netip.Addr) {
+	*l = ipcpLayer{h: h, local: local, sendAddr: true, peer: peer}
 	copy(l.offerDNS[:], dns)
 	copy(l.offerWINS[:], wins)
 }
 
-func (l *ipcpLayer) resetClient(h pppHost, sess *session) {
+func (l *ipcpLayer) resetClient(h pppHost) {
 	z := netip.AddrFrom4([4]byte{})
-	*l = ipcpLayer{h: h, sess: sess, client: true, local: z, sendAddr: true, dns: [2]netip.Addr{z, z}, sendDNS: [2]bool{true, true}}
+	*l = ipcpLayer{h: h, client: true, local: z, sendAddr: true, dns: [2]netip.Addr{z, z}, sendDNS: [2]bool{true, true}}
 }
 
 func (l *ipcpLayer) appendConfReq(b []byte) []byte {
@@ -188,10 +187,10 @@ func (l *ipcpLayer) rejReceived(opts []byte) {
 
 func (l *ipcpLayer) otherCode(cpCode, uint8, []byte) bool { return false }
 
-func (l *ipcpLayer) up()       { l.h.onIPCPUp(l.sess) }
-func (l *ipcpLayer) down()     { l.h.onIPCPDown(l.sess) }
+func (l *ipcpLayer) up()       { l.h.onIPCPUp() }
+func (l *ipcpLayer) down()     { l.h.onIPCPDown() }
 func (l *ipcpLayer) started()  {}
-func (l *ipcpLayer) finished() { l.h.onIPCPFinished(l.sess) }
+func (l *ipcpLayer) finished() { l.h.onIPCPFinished() }
 
 // dnsServers returns the name servers the client was given.
 func (l *ipcpLayer) dnsServers() []netip.Addr {

@@ -21,8 +21,11 @@ import (
 
 type lcpLayer struct {
 	h      pppHost
-	sess   *session
+	f      *fsm // this layer's automaton, whose state decides the echo replies
 	client bool
+	// maxPayload is the RFC 4638 PPP-Max-Payload agreed in discovery, 0
+	// if none.
+	maxPayload uint16
 
 	// Our Configure-Request.
 	mru       uint16
@@ -50,14 +53,14 @@ type lcpLayer struct {
 // maxMRU is the largest MRU this session may carry: RFC 2516 §7 limits it
 // to 1492 unless RFC 4638 agreed on more in discovery.
 func (l *lcpLayer) maxMRU() uint16 {
-	if l.sess.maxPayload > ethPPPoEMTU {
-		return l.sess.maxPayload
+	if l.maxPayload > ethPPPoEMTU {
+		return l.maxPayload
 	}
 	return ethPPPoEMTU
 }
 
-func (l *lcpLayer) reset(h pppHost, sess *session, client bool, methods []authMethod, mru uint16) {
-	*l = lcpLayer{h: h, sess: sess, client: client, methods: methods, sendMRU: true, sendMagic: true}
+func (l *lcpLayer) reset(h pppHost, f *fsm, client bool, methods []authMethod, mru, maxPayload uint16) {
+	*l = lcpLayer{h: h, f: f, client: client, maxPayload: maxPayload, methods: methods, sendMRU: true, sendMagic: true}
 	l.mru = l.maxMRU()
 	if mru != 0 && mru < l.mru {
 		l.mru = mru
@@ -269,7 +272,7 @@ func (l *lcpLayer) otherCode(code cpCode, id uint8, data []byte) bool {
 	switch code {
 	case cpEchoReq:
 		// Only answered in the Opened state (RFC 1661 §4.1, RXR).
-		if l.sess.lcp.state == stOpened {
+		if l.f.state == stOpened {
 			l.magicBuf = [4]byte{}
 			if l.sendMagic {
 				binary.BigEndian.PutUint32(l.magicBuf[:], l.magic)
@@ -278,13 +281,13 @@ func (l *lcpLayer) otherCode(code cpCode, id uint8, data []byte) bool {
 			if len(data) > 4 {
 				rest = data[4:]
 			}
-			l.h.sendCP(l.sess, protoLCP, uint8(cpEchoReply), id, l.magicBuf[:], rest, nil)
+			l.h.sendCP(protoLCP, uint8(cpEchoReply), id, l.magicBuf[:], rest, nil)
 		}
 	case cpEchoReply:
 	case cpDiscardReq:
 	case cpProtoRej:
 		if len(data) >= 2 {
-			l.h.onProtocolReject(l.sess, binary.BigEndian.Uint16(data))
+			l.h.onProtocolReject(binary.BigEndian.Uint16(data))
 		}
 	default:
 		return false
@@ -292,7 +295,7 @@ func (l *lcpLayer) otherCode(code cpCode, id uint8, data []byte) bool {
 	return true
 }
 
-func (l *lcpLayer) up()       { l.h.onLCPUp(l.sess) }
-func (l *lcpLayer) down()     { l.h.onLCPDown(l.sess) }
+func (l *lcpLayer) up()       { l.h.onLCPUp() }
+func (l *lcpLayer) down()     { l.h.onLCPDown() }
 func (l *lcpLayer) started()  {}
-func (l *lcpLayer) finished() { l.h.onLCPFinished(l.sess) }
+func (l *lcpLayer) finished() { l.h.onLCPFinished() }

@@ -66,20 +66,28 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	if err := serve(ctx, cfg, log); err != nil {
+	// SIGHUP reloads the options and secrets files, as pppd re-reads its
+	// secrets; it never stops the daemon.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	if err := serve(ctx, cfg, log, hup); err != nil {
 		log.Error("pppoed failed", "err", err)
 		return 1
 	}
 	return 0
 }
 
-func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
+func serve(ctx context.Context, cfg *config, log *slog.Logger, hup <-chan os.Signal) error {
 	log.Info("starting", "version", version)
 	for _, w := range cfg.warnings {
 		log.Warn(w)
 	}
 	for _, n := range cfg.opts.notes {
 		log.Debug(n)
+	}
+	for _, w := range cfg.opts.warnings {
+		log.Warn(w)
 	}
 	if cfg.opts.login {
 		log.Warn("login in the options file is not supported: pppoed checks the chap-secrets and pap-secrets files, not the system password database")
@@ -147,16 +155,32 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		ifc.sess = sl
 	}
 
-	var tun tunDev
-	if !kernel {
+	var path dataPath
+	if kernel {
+		k, err := newKernelPath(cfg)
+		if err != nil {
+			return err
+		}
+		path = k
+	} else {
 		t, err := setupTUN(cfg)
 		if err != nil {
 			return err
 		}
-		tun = t
+		tp := newTUNPath(cfg, t, t.name())
+		tp.routeMTU = func(a netip.Addr, mtu int) error {
+			p := netip.PrefixFrom(a, 32)
+			if mtu == 0 {
+				// Back to the pool's covering route, MTU and all.
+				return delRoute(t.name(), p)
+			}
+			return addRouteMTU(t.name(), p, mtu)
+		}
+		path = tp
 	}
 	if cfg.NAT.WAN != "" {
 		if _, err := ifaceInfo(cfg.NAT.WAN); err != nil {
+			path.close()
 			return fmt.Errorf("--nat-out: %w", err)
 		}
 		mss := cfg.MSS
@@ -165,6 +189,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		}
 		n, err := setupNAT(ctx, cfg.NAT, cfg.pool, mss, log)
 		if err != nil {
+			path.close()
 			return fmt.Errorf("NAT: %w", err)
 		}
 		defer func() {
@@ -173,24 +198,19 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 			}
 		}()
 	}
-	srv := newServer(cfg, log, ifaces, tun, time.Now)
-	srv.kernel = kernel
-	if !kernel {
-		srv.routeMTU = func(a netip.Addr, mtu int) error {
-			p := netip.PrefixFrom(a, 32)
-			if mtu == 0 {
-				// Back to the pool's covering route, MTU and all.
-				return delRoute(cfg.TUNName, p)
+	srv := newServer(cfg, log, ifaces, path, nil, time.Now)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				srv.events.post(reloadRequest{})
 			}
-			return addRouteMTU(cfg.TUNName, p, mtu)
 		}
-	}
-	mode := "tun"
-	if kernel {
-		mode = "kernel"
-	}
+	}()
 	log.Info("listening", "interfaces", cfg.Interfaces, "ac_name", cfg.ACName,
-		"services", cfg.ServiceNames, "max_sessions", cfg.MaxSessions, "mode", mode)
+		"services", cfg.ServiceNames, "max_sessions", cfg.MaxSessions, "mode", path.mode())
 	srv.run(ctx)
 	ifaces = nil // run closed them
 	return nil

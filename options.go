@@ -1,15 +1,17 @@
 // The pppd-style options file (rp-pppoe's /etc/ppp/pppoe-server-options).
 //
-// pppoed runs PPP itself, so it reads the same file pppd would have read.
-// Options that mean something to a PPP server are honoured; options that only
-// matter to a dial-out client or to pppd's own process handling are accepted
-// and noted at debug level; anything else is an error that names the line,
-// so a typo is not silently ignored.
+// pppoed runs PPP itself, so it reads the same file pppd would have read,
+// with the same grammar as the secrets files (words.go). Options that mean
+// something to a PPP server are honoured; options that only matter to a
+// dial-out client or to pppd's own process handling are accepted and noted
+// at debug level; options a server operator relies on that pppoed does not
+// act on (a plugin, a script, a re-authentication timer) are accepted with
+// a warning at start that names them; anything else is an error that names
+// the line, so a typo is not silently ignored.
 
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"net/netip"
@@ -29,7 +31,9 @@ type pppOptions struct {
 	echoInterval time.Duration
 	echoFailure  int
 	mru          int
-	name         string // our name in CHAP challenges
+	name         string        // our name in CHAP challenges
+	idle         time.Duration // idle: end a session after this long without data
+	lcp, ipcp    fsmConfig     // lcp-restart, lcp-max-*, ipcp-restart, ipcp-max-*
 
 	dns  []netip.Addr // ms-dns, in order
 	wins []netip.Addr // ms-wins, in order
@@ -37,12 +41,38 @@ type pppOptions struct {
 	logFile string
 	debug   bool
 
-	// notes lists lines accepted but ignored, for a debug log at start.
-	notes []string
+	// notes lists lines accepted but ignored, for a debug log at start;
+	// warnings those a user would expect to act, for a warning.
+	notes    []string
+	warnings []string
 }
 
 func defaultPPPOptions() *pppOptions {
-	return &pppOptions{echoInterval: 30 * time.Second, echoFailure: 3}
+	return &pppOptions{echoInterval: 30 * time.Second, echoFailure: 3, lcp: defaultFSMConfig(), ipcp: defaultFSMConfig()}
+}
+
+// unsupportedOptions are pppd options a server operator relies on that
+// pppoed accepts but does not act on, with the number of arguments each
+// takes and why: each one gets a warning at start.
+var unsupportedOptions = map[string]struct {
+	args int
+	why  string
+}{
+	"plugin":             {1, "pppd plugins are not loaded"},
+	"ip-up-script":       {1, "ip-up scripts are not run yet"},
+	"ip-down-script":     {1, "ip-down scripts are not run yet"},
+	"ipv6-up-script":     {1, "ipv6-up scripts are not run yet"},
+	"ipv6-down-script":   {1, "ipv6-down scripts are not run yet"},
+	"ipparam":            {1, "it only reaches ip-up and ip-down scripts, which are not run yet"},
+	"+ipv6":              {0, "IPv6CP is rejected: sessions are IPv4 only"},
+	"ipv6":               {1, "IPv6CP is rejected: sessions are IPv4 only"},
+	"chap-interval":      {1, "peers are not re-challenged; CHAP runs once per session"},
+	"chap-restart":       {1, "a CHAP challenge is resent every lcp-restart seconds"},
+	"chap-max-challenge": {1, "--auth-timeout bounds the authentication phase"},
+	"pap-restart":        {1, "--auth-timeout bounds the authentication phase"},
+	"pap-max-authreq":    {1, "--auth-timeout bounds the authentication phase"},
+	"pap-timeout":        {1, "--auth-timeout bounds the authentication phase"},
+	"mtu":                {1, "the MTU follows the MRU the peer asks for"},
 }
 
 // ignoredOptions are pppd options that mean nothing for pppoed as a server,
@@ -58,15 +88,10 @@ var ignoredOptions = map[string]int{
 	"nologfd": 0, "noip": 0, "noipv6": 0, "+ipv6": 0, "-ip": 0, "lcp-echo-adaptive": 0,
 	"multilink": 0, "nomultilink": 0, "nomp": 0, "noendpoint": 0, "sync": 0,
 	"refuse-eap": 0, "refuse-mschap": 0, "nomagic": 0, "ipcp-accept-local": 0,
-	"ipcp-accept-remote": 0, "noremoteip": 0, "idle": 1, "holdoff": 1, "maxfail": 1,
-	"asyncmap": 1, "linkname": 1, "ifname": 1, "unit": 1, "plugin": 1, "pty": 1,
-	"connect": 1, "disconnect": 1, "kdebug": 1, "mtu": 1, "lcp-restart": 1,
-	"lcp-max-terminate": 1, "lcp-max-configure": 1, "lcp-max-failure": 1,
-	"ipcp-restart": 1, "ipcp-max-terminate": 1, "ipcp-max-configure": 1,
-	"ipcp-max-failure": 1, "pap-restart": 1, "pap-max-authreq": 1, "pap-timeout": 1,
-	"chap-restart": 1, "chap-max-challenge": 1, "chap-interval": 1, "remotename": 1,
-	"user": 1, "password": 1, "ipparam": 1, "ip-up-script": 1, "ip-down-script": 1,
-	"netmask": 1,
+	"ipcp-accept-remote": 0, "noremoteip": 0, "holdoff": 1, "maxfail": 1,
+	"asyncmap": 1, "linkname": 1, "ifname": 1, "unit": 1, "pty": 1,
+	"connect": 1, "disconnect": 1, "kdebug": 1, "remotename": 1,
+	"user": 1, "password": 1, "netmask": 1,
 }
 
 func loadPPPOptions(path string) (*pppOptions, error) {
@@ -149,6 +174,33 @@ func parsePPPOptions(r io.Reader, name string) (*pppOptions, error) {
 				return nil, err
 			}
 			o.name = s
+		case "idle":
+			n, err := intArg(0)
+			if err != nil {
+				return nil, err
+			}
+			o.idle = time.Duration(n) * time.Second
+		case "lcp-restart", "ipcp-restart":
+			n, err := intArg(1)
+			if err != nil {
+				return nil, err
+			}
+			o.layerConfig(w).restart = time.Duration(n) * time.Second
+		case "lcp-max-configure", "ipcp-max-configure", "lcp-max-terminate", "ipcp-max-terminate",
+			"lcp-max-failure", "ipcp-max-failure":
+			n, err := intArg(1)
+			if err != nil {
+				return nil, err
+			}
+			c := o.layerConfig(w)
+			switch {
+			case strings.HasSuffix(w, "-configure"):
+				c.maxConfigure = n
+			case strings.HasSuffix(w, "-terminate"):
+				c.maxTerminate = n
+			default:
+				c.maxFailure = n
+			}
 		case "logfile":
 			s, err := arg()
 			if err != nil {
@@ -172,6 +224,23 @@ func parsePPPOptions(r io.Reader, name string) (*pppOptions, error) {
 		case "require-mschap", "require-eap":
 			return nil, bad("%s is not supported (pppoed offers PAP, CHAP-MD5 and MS-CHAPv2)", w)
 		default:
+			if u, ok := unsupportedOptions[w]; ok {
+				var args []string
+				for range u.args {
+					a, err := arg()
+					if err != nil {
+						return nil, err
+					}
+					args = append(args, a)
+				}
+				why := u.why
+				if w == "plugin" && (strings.HasSuffix(args[0], "radius.so") || strings.HasSuffix(args[0], "radattr.so")) {
+					why = "RADIUS is not supported yet: users are checked against the chap-secrets and pap-secrets files"
+				}
+				o.warnings = append(o.warnings, fmt.Sprintf("%s:%d: %s ignored: %s", name, line,
+					strings.Join(append([]string{w}, args...), " "), why))
+				continue
+			}
 			if n, ok := ignoredOptions[w]; ok {
 				for range n {
 					if _, err := arg(); err != nil {
@@ -194,6 +263,14 @@ func parsePPPOptions(r io.Reader, name string) (*pppOptions, error) {
 	return o, nil
 }
 
+// layerConfig is the automaton settings an lcp-* or ipcp-* option sets.
+func (o *pppOptions) layerConfig(option string) *fsmConfig {
+	if strings.HasPrefix(option, "ipcp-") {
+		return &o.ipcp
+	}
+	return &o.lcp
+}
+
 // isAddrPair matches pppd's "local:remote" address option, either side
 // optional.
 func isAddrPair(w string) bool {
@@ -212,80 +289,22 @@ func isAddrPair(w string) bool {
 	return true
 }
 
-// splitPPPWords tokenises an options file and records each word's line.
+// splitPPPWords tokenises an options file with pppd's grammar (words.go)
+// and records each word's line.
 func splitPPPWords(r io.Reader) (words []string, lines []int, err error) {
-	br := bufio.NewReader(r)
-	var (
-		cur     strings.Builder
-		inWord  bool
-		inQuote bool
-		line    = 1
-		start   int
-	)
-	flush := func() {
-		if inWord {
-			words = append(words, cur.String())
-			lines = append(lines, start)
-			cur.Reset()
-			inWord = false
-		}
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, nil, err
 	}
+	sc := wordScanner{b: b, line: 1}
 	for {
-		c, err := br.ReadByte()
-		if err == io.EOF {
-			break
-		}
+		w, line, _, ok, err := sc.next()
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("line %d: %w", line, err)
 		}
-		switch {
-		case inQuote && c == '"':
-			inQuote = false
-		case inQuote:
-			if c == '\n' {
-				line++
-			}
-			cur.WriteByte(c)
-		case c == '"':
-			if !inWord {
-				inWord, start = true, line
-			}
-			inQuote = true
-		case c == '\\':
-			n, err := br.ReadByte()
-			if err != nil {
-				return nil, nil, fmt.Errorf("line %d: backslash at end of file", line)
-			}
-			if !inWord {
-				inWord, start = true, line
-			}
-			if n == '\n' {
-				line++
-				continue
-			}
-			cur.WriteByte(n)
-		case c == '#' && !inWord:
-			for c != '\n' {
-				if c, err = br.ReadByte(); err != nil {
-					break
-				}
-			}
-			line++
-		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
-			flush()
-			if c == '\n' {
-				line++
-			}
-		default:
-			if !inWord {
-				inWord, start = true, line
-			}
-			cur.WriteByte(c)
+		if !ok {
+			return words, lines, nil
 		}
+		words, lines = append(words, w), append(lines, line)
 	}
-	if inQuote {
-		return nil, nil, fmt.Errorf("line %d: unterminated quote", start)
-	}
-	flush()
-	return words, lines, nil
 }

@@ -1,5 +1,6 @@
-// PPP framing helpers shared by LCP, IPCP and authentication: the option
-// iterator and the option and control-packet encoders.
+// PPP pieces both ends share: the host a session gives its LCP and IPCP
+// layers, the per-session automata, the session header, and the framing
+// helpers (the option iterator and the option and control-packet encoders).
 //
 // Like the discovery codec, parsing aliases the caller's buffer and encoding
 // appends, so none of this allocates.
@@ -9,7 +10,72 @@ package main
 import (
 	"encoding/binary"
 	"errors"
+	"log/slog"
 )
+
+// fsmHost is what an automaton needs from the session it belongs to.
+type fsmHost interface {
+	// sendPPP sends pkt, which the automaton built at tx[headroom:], as a
+	// frame of protocol proto. pkt is reused once it returns.
+	sendPPP(proto uint16, pkt []byte)
+	// logger is the session's logger.
+	logger() *slog.Logger
+}
+
+// pppHost is the session a pair of LCP and IPCP layers belongs to: the
+// server's session, or the test client's. The layers call back into it
+// without naming a session: each session is its own host.
+type pppHost interface {
+	fsmHost
+	sendCP(proto uint16, code, id uint8, a, b, c []byte)
+	onLCPUp()
+	onLCPDown()
+	onLCPFinished()
+	onIPCPUp()
+	onIPCPDown()
+	onIPCPFinished()
+	onProtocolReject(proto uint16)
+}
+
+// phase is RFC 1661 §3.2's link phase.
+type phase uint8
+
+const (
+	phaseEstablish phase = iota
+	phaseAuthenticate
+	phaseNetwork
+	phaseTerminate
+)
+
+// pppConn is the PPP state of one session, on either end: its phase and
+// the LCP and IPCP automata with their layers.
+type pppConn struct {
+	phase phase
+	lcp   fsm
+	lcpL  lcpLayer
+	ipcp  fsm
+	ipcpL ipcpLayer
+}
+
+// initPPP binds the automata to their layers and to h, the session they
+// belong to. tx is the owner's shared transmit buffer.
+func (c *pppConn) initPPP(h pppHost, lcp, ipcp fsmConfig, tx *frame) {
+	c.lcp.init(protoLCP, &c.lcpL, h, lcp, tx)
+	c.ipcp.init(protoIPCP, &c.ipcpL, h, ipcp, tx)
+}
+
+// putSessionHeader writes the Ethernet, PPPoE session and PPP protocol
+// headers into b[:headroom]; the PPP payload follows at b[headroom:].
+func putSessionHeader(b []byte, dst, src hwAddr, etherType, sid, proto uint16) {
+	copy(b[0:6], dst[:])
+	copy(b[6:12], src[:])
+	binary.BigEndian.PutUint16(b[offEtherType:], etherType)
+	b[offVerType] = verType
+	b[offCode] = byte(codeSession)
+	binary.BigEndian.PutUint16(b[offSessionID:], sid)
+	binary.BigEndian.PutUint16(b[offLength:], uint16(len(b)-discoveryHdrLen))
+	binary.BigEndian.PutUint16(b[discoveryHdrLen:], proto)
+}
 
 var errBadOption = errors.New("pppoe: configuration option length is invalid")
 

@@ -126,7 +126,7 @@ func (h *pppHarness) feed(name string) []pppFrame {
 func (h *pppHarness) feedFrame(b []byte) []pppFrame {
 	h.t.Helper()
 	h.sl.sent() // drop anything older
-	h.s.handleSessionFrame(h.ifc, b)
+	inject(h.s, h.ifc, b)
 	var out []pppFrame
 	for _, f := range h.sl.sent() {
 		out = append(out, parsePPPFrame(h.t, f))

@@ -13,14 +13,20 @@
 // owns the session when the client's first LCP frame arrives. From then on
 // the kernel moves the session's frames: LCP and authentication arrive on
 // the channel fd and IPCP on the unit fd, and a reader goroutine per fd
-// wraps each one in the Ethernet and PPPoE headers the session would have
-// had on the wire and posts it to the loop, so the protocol engine is the
-// same in both modes. IP never reaches userspace. Closing the fds ends the
-// session in the kernel and removes pppN.
+// posts each PPP frame as it is to the loop, tagged with the session ID and
+// the slot's generation. We write every control frame to the channel. IP
+// never reaches userspace: the session's traffic counters are the unit's
+// (SIOCGPPPSTATS, less the NCP frames we read from the unit fd, which the
+// kernel counts too) and its data idleness is the unit's (PPPIOCGIDLE).
+// Closing the fds ends the session in the kernel and removes pppN.
+//
+// kernelPath and each kernelSession belong to the loop; the readers only
+// post, and count what they read from a unit fd in atomics.
 //
 // ioctl numbers and struct layouts come from golang.org/x/sys per
-// architecture; the one layout x/sys lacks (struct npioctl, two C ints) is
-// spelled out below and checked under qemu-user on mips and mipsle.
+// architecture; the layouts x/sys lacks (struct npioctl, struct ppp_idle,
+// struct ppp_stats) are spelled out below and checked under qemu-user on
+// mips and mipsle.
 
 package main
 
@@ -31,7 +37,9 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"sync/atomic"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -54,13 +62,106 @@ type npioctl struct {
 	mode     int32
 }
 
+// pppStats is struct ppp_stats from linux/ppp_defs.h: struct pppstat
+// then struct vjstat, all __u32.
+type pppStats struct {
+	discards, ibytes, ioctets, ipackets, ierrors, ilqrs uint32
+	obytes, ooctets, opackets, oerrors, olqrs           uint32
+	vj                                                  [8]uint32
+}
+
+// ifreqData is struct ifreq with ifr_data set, padded past the largest
+// struct ifreq (40 bytes on 64-bit).
+type ifreqData struct {
+	name [unix.IFNAMSIZ]byte
+	data unsafe.Pointer
+	_    [24]byte
+}
+
+// kernelPath is the data path of kernel mode.
+type kernelPath struct {
+	srv         *server
+	ctl         int // AF_INET datagram socket for SIOCGPPPSTATS
+	unitFromSID bool
+	offset      int
+}
+
+func newKernelPath(cfg *config) (*kernelPath, error) {
+	ctl, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, os.NewSyscallError("socket", err)
+	}
+	return &kernelPath{ctl: ctl, unitFromSID: cfg.UnitFromSession, offset: cfg.SessionOffset}, nil
+}
+
+func (k *kernelPath) mode() string                { return "kernel" }
+func (k *kernelPath) start(srv *server)           { k.srv = srv }
+func (k *kernelPath) forward(*iface, []byte) bool { return false }
+func (k *kernelPath) tick(time.Time)              {}
+
+func (k *kernelPath) close() error {
+	if k.ctl < 0 {
+		return nil
+	}
+	err := unix.Close(k.ctl)
+	k.ctl = -1
+	return err
+}
+
+// open connects the kernel's session and starts reading its channel.
+func (k *kernelPath) open(sess *session) (sessionPath, error) {
+	ks, err := openKernelSession(sess.iface.name, sess.id, sess.peer)
+	if err != nil {
+		return nil, err
+	}
+	ks.k, ks.sid, ks.gen = k, sess.id, sess.gen
+	k.startReader(ks, ks.ch, false)
+	return ks, nil
+}
+
+// startReader posts every PPP frame the kernel hands to f (a channel or
+// unit fd) to the loop. It stops when f is closed. On a unit fd it counts
+// what it read, so counters can take it out of the unit's statistics.
+func (k *kernelPath) startReader(ks *kernelSession, f *os.File, unit bool) {
+	srv, sid, gen := k.srv, ks.sid, ks.gen
+	srv.wg.Add(1)
+	go func() {
+		defer srv.wg.Done()
+		for {
+			fr := getFrame()
+			n, err := f.Read(fr[:])
+			if err != nil {
+				putFrame(fr)
+				srv.log.Debug("kernel reader stopped", "sid", sid, "unit", unit, "err", err)
+				return
+			}
+			if unit && n >= pppProtoLen {
+				ks.unitRxPackets.Add(1)
+				ks.unitRxBytes.Add(uint64(n - pppProtoLen))
+			}
+			srv.post(rxFrame{f: fr, n: n, kind: rxPPP, sid: sid, gen: gen})
+		}
+	}()
+}
+
 // kernelSession is one session's kernel objects. The loop owns it.
 type kernelSession struct {
+	k     *kernelPath
+	sid   uint16
+	gen   uint32
 	sock  int      // the AF_PPPOX socket
 	ch    *os.File // /dev/ppp attached to the channel
 	unit  *os.File // /dev/ppp attached to the unit, once authenticated
 	unitN int
 	name  string // pppN
+
+	// What the unit reader took off the unit fd: NCP frames the kernel
+	// counted as traffic.
+	unitRxPackets, unitRxBytes atomic.Uint64
+	// The unit's 32-bit counters widened: last is the previous reading,
+	// total the sum of the deltas since.
+	last  [4]uint32
+	total trafficCounts
 }
 
 // kernelPPPAvailable reports whether this kernel can do PPPoE itself,
@@ -164,6 +265,86 @@ func rawFd(f *os.File, fn func(fd int) error) error {
 	return ferr
 }
 
+// sendControl writes the PPP frame (protocol and packet) to the channel.
+func (ks *kernelSession) sendControl(proto uint16, b []byte) error {
+	f := b[headroom-pppProtoLen:]
+	binary.BigEndian.PutUint16(f, proto)
+	_, err := ks.ch.Write(f)
+	return err
+}
+
+func (ks *kernelSession) ifname() string { return ks.name }
+
+// enterNetwork creates the session's unit, once: pppN follows the session
+// ID with rp-pppoe's -u, else the kernel picks N.
+func (ks *kernelSession) enterNetwork(mru int) error {
+	if ks.unit != nil {
+		return nil
+	}
+	unit := -1
+	if ks.k.unitFromSID {
+		unit = int(ks.sid) - 1 - ks.k.offset
+	}
+	if err := ks.newUnit(unit, mru); err != nil {
+		return err
+	}
+	ks.k.startReader(ks, ks.unit, true)
+	return nil
+}
+
+func (ks *kernelSession) up(local, peer netip.Addr, mtu int) error {
+	if err := ks.configure(local, peer, mtu); err != nil {
+		return err
+	}
+	return ks.setNPMode(true)
+}
+
+func (ks *kernelSession) down() {
+	if ks.unit != nil {
+		ks.setNPMode(false)
+	}
+}
+
+// counters reads the unit's statistics and takes out the NCP frames the
+// unit reader saw. SIOCGPPPSTATS's counters are 32 bits wide: each reading
+// adds the difference to the last one, which stays right as long as fewer
+// than 4 GiB pass between two readings (the loop reads every session's
+// counters at least every statsEvery).
+func (ks *kernelSession) counters() trafficCounts {
+	if ks.unit == nil {
+		return trafficCounts{}
+	}
+	var st pppStats
+	req := ifreqData{data: unsafe.Pointer(&st)}
+	copy(req.name[:], ks.name)
+	if err := ioctlPtr(ks.k.ctl, unix.SIOCGPPPSTATS, unsafe.Pointer(&req)); err == nil {
+		now := [4]uint32{st.ibytes, st.ipackets, st.obytes, st.opackets}
+		ks.total.rxBytes += uint64(now[0] - ks.last[0])
+		ks.total.rxPackets += uint64(now[1] - ks.last[1])
+		ks.total.txBytes += uint64(now[2] - ks.last[2])
+		ks.total.txPackets += uint64(now[3] - ks.last[3])
+		ks.last = now
+	}
+	c := ks.total
+	c.rxBytes -= min(c.rxBytes, ks.unitRxBytes.Load())
+	c.rxPackets -= min(c.rxPackets, ks.unitRxPackets.Load())
+	return c
+}
+
+// lastData asks the unit how long it has been idle in each direction; the
+// kernel counts only network-protocol frames (PPPIOCGIDLE, whole seconds).
+func (ks *kernelSession) lastData() (rx, tx time.Time) {
+	if ks.unit == nil {
+		return time.Time{}, time.Time{}
+	}
+	var idle [2]int // struct ppp_idle: xmit_idle, recv_idle as C longs
+	if err := rawFd(ks.unit, func(fd int) error { return ioctlPtr(fd, unix.PPPIOCGIDLE, unsafe.Pointer(&idle)) }); err != nil {
+		return time.Time{}, time.Time{}
+	}
+	now := ks.k.srv.clock
+	return now.Add(-time.Duration(idle[1]) * time.Second), now.Add(-time.Duration(idle[0]) * time.Second)
+}
+
 // newUnit creates pppN (N = want, or any with want < 0) and connects the
 // channel to it.
 func (ks *kernelSession) newUnit(want int, mru int) error {
@@ -185,9 +366,6 @@ func (ks *kernelSession) newUnit(want int, mru int) error {
 
 // setNPMode lets IP through the unit, or drops it.
 func (ks *kernelSession) setNPMode(pass bool) error {
-	if ks.unit == nil {
-		return nil
-	}
 	np := npioctl{protocol: pppProtoIP, mode: npmodeDrop}
 	if pass {
 		np.mode = npmodePass
@@ -210,12 +388,6 @@ func (ks *kernelSession) configure(local, peer netip.Addr, mtu int) error {
 		return err
 	}
 	return d.up(mtu)
-}
-
-// write sends a PPP frame (protocol and packet) on the channel.
-func (ks *kernelSession) write(b []byte) error {
-	_, err := ks.ch.Write(b)
-	return err
 }
 
 // close releases everything; the kernel then removes pppN and forgets the

@@ -191,8 +191,8 @@ func TestParseSecretsErrors(t *testing.T) {
 		wantErr  error
 		wantLine int
 	}{
-		{name: "unterminated double quote", text: "alice * a *\n\nbob * \"hunter2 xyzzy *\n", wantErr: errSecretsQuote, wantLine: 3},
-		{name: "unterminated quote over lines", text: "alice * 'a\nb\nc", wantErr: errSecretsQuote, wantLine: 1},
+		{name: "unterminated double quote", text: "alice * a *\n\nbob * \"hunter2 xyzzy *\n", wantErr: errUnterminatedQuote, wantLine: 3},
+		{name: "unterminated quote over lines", text: "alice * 'a\nb\nc", wantErr: errUnterminatedQuote, wantLine: 1},
 		{name: "one word", text: "alice * a *\nbob\n", wantErr: errSecretsShort, wantLine: 2},
 		{name: "two words", text: "bob *\n", wantErr: errSecretsShort, wantLine: 1},
 		{name: "password spilled into addresses", text: "alice * hunter2 xyzzy\n", wantErr: errSecretsAddr, wantLine: 1},

@@ -1,13 +1,21 @@
-// The server: interfaces, reader goroutines and the event loop.
+// The server: interfaces, reader goroutines, the event loop and dispatch.
 //
 // One reader goroutine per socket reads frames into pooled buffers and posts
 // them to the loop with a non-blocking send; when the loop falls behind,
-// frames are dropped and counted rather than queued without bound. The loop
+// frames are dropped and counted rather than queued without bound. Answers
+// that arrive later (an authenticator's, a reload request) come through the
+// event queue, which never blocks the goroutine that posts. The loop
 // goroutine (runLoop) alone owns the session table, the cookie jar, the
-// address pool and the scratch packets, so none of them has a lock.
+// address pool, the PPP policy and the scratch packets, so none of them has
+// a lock.
 //
-// Shutdown: the context is cancelled, the loop sends a PADT to every session,
-// closes the sockets (which unblocks the readers) and waits for the readers.
+// After each frame, event or tick the loop reaps the sessions that ended
+// while it was handled (session.finish), so no handler ever finds a session
+// freed under it.
+//
+// Shutdown: the context is cancelled, the loop ends every session (LCP
+// Terminate-Request and PADT), stops the data path, closes the sockets
+// (which unblocks the readers) and waits for the readers.
 
 package main
 
@@ -17,7 +25,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/netip"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -40,17 +47,28 @@ type iface struct {
 	mac   hwAddr
 	mtu   int
 	disc  link        // discovery ethertype
-	sess  link        // session ethertype
+	sess  link        // session ethertype; nil in kernel mode
 	sessW frameWriter // the loop's writer on sess
 }
+
+// rxKind says what an rxFrame holds.
+type rxKind uint8
+
+const (
+	rxDiscovery rxKind = iota // a discovery frame
+	rxSession                 // a session-stage frame off a session socket
+	rxPPP                     // a PPP frame (protocol, packet) of session sid, from the kernel
+)
 
 // rxFrame hands a received frame from a reader to the loop. The loop owns f
 // from then on and puts it back.
 type rxFrame struct {
-	ifc     *iface
-	f       *frame
-	n       int
-	session bool // session stage (else discovery)
+	ifc  *iface
+	f    *frame
+	n    int
+	kind rxKind
+	sid  uint16 // rxPPP: the session it came for
+	gen  uint32 // rxPPP: the session slot's generation at open
 }
 
 const (
@@ -58,81 +76,92 @@ const (
 	tickEvery  = 250 * time.Millisecond
 )
 
+// pppPolicy is the PPP behaviour the options file and flags ask for. The
+// loop owns it and replaces it whole on reload; sessions read it when they
+// need it, so a reload reaches live sessions too.
+type pppPolicy struct {
+	opts      *pppOptions
+	methods   []authMethod // strongest first; empty: no authentication
+	name      string       // our name in CHAP challenges and the secrets files
+	nameBytes []byte
+	idle      time.Duration // -T, else the options file's idle
+}
+
+func newPPPPolicy(cfg *config) *pppPolicy {
+	p := &pppPolicy{opts: cfg.opts, methods: authMethodsFrom(cfg.opts), name: cfg.opts.name}
+	if p.name == "" {
+		p.name = cfg.ACName
+	}
+	p.nameBytes = []byte(p.name)
+	p.idle = cfg.IdleTimeout
+	if p.idle == 0 {
+		p.idle = cfg.opts.idle
+	}
+	return p
+}
+
 type server struct {
 	cfg      *config
 	log      *slog.Logger
 	now      func() time.Time
 	ifaces   []*iface
+	path     dataPath
+	auth     authenticator
 	cookies  *cookieJar
 	sessions *sessionTable
 	pool     *ipPool
-	dp       *dataPlane
+	ppp      *pppPolicy
 	rx       chan rxFrame
+	events   eventQueue
 	stats    stats
+	logLimit logLimiters
 	wg       sync.WaitGroup
-	kernel   bool // sessions go to the kernel's PPPoE driver
-	// routeMTU, when set, gives a client's host route a smaller MTU than
-	// the TUN's (mtu > 0) or removes it (mtu == 0). main sets it; tests
-	// leave it nil.
-	routeMTU func(addr netip.Addr, mtu int) error
 	closing  atomic.Bool // set before the sockets are closed
+
+	clock time.Time  // now, as of the event being handled
+	reapq []*session // ended while the current event was handled
 
 	// Loop-owned scratch space, reused for every frame.
 	pkt       discoveryPacket
 	tags      discoveryTags
 	out       discoveryPacket
 	tx        frame
+	ctrlTx    frame
 	cookieBuf [cookieLen]byte
 	mpBuf     [2]byte
-	badLog    rateLimiter
 
 	acName   []byte
 	services [][]byte
-
-	// PPP, loop-owned.
-	clock         time.Time // now, as of the event being handled
-	ctrlTx        frame
-	lenBuf        [1]byte
-	protoBuf      [4]byte
-	fsmCfg        fsmConfig
-	authMethods   []authMethod
-	authName      string
-	authNameBytes []byte
-	chapSecrets   secretsCache
-	papSecrets    secretsCache
 }
 
-func newServer(cfg *config, log *slog.Logger, ifaces []*iface, tun tunDev, now func() time.Time) *server {
+// newServer builds a server on ifaces with the given data path. auth may be
+// nil for the secrets files.
+func newServer(cfg *config, log *slog.Logger, ifaces []*iface, path dataPath, auth authenticator, now func() time.Time) *server {
 	s := &server{
-		cfg:         cfg,
-		log:         log,
-		now:         now,
-		ifaces:      ifaces,
-		cookies:     newCookieJar(cfg.CookieLifetime),
-		sessions:    newSessionTable(cfg.MaxSessions, cfg.SessionOffset, cfg.RandomSessionIDs),
-		pool:        cfg.pool,
-		rx:          make(chan rxFrame, rxQueueLen),
-		acName:      []byte(cfg.ACName),
-		fsmCfg:      defaultFSMConfig(),
-		authMethods: authMethodsFrom(cfg.opts),
-		authName:    cfg.opts.name,
-		chapSecrets: secretsCache{path: cfg.CHAPSecrets},
-		papSecrets:  secretsCache{path: cfg.PAPSecrets},
-		clock:       now(),
+		cfg:      cfg,
+		log:      log,
+		now:      now,
+		ifaces:   ifaces,
+		path:     path,
+		cookies:  newCookieJar(cfg.CookieLifetime),
+		sessions: newSessionTable(cfg.MaxSessions, cfg.SessionOffset, cfg.RandomSessionIDs),
+		pool:     cfg.pool,
+		ppp:      newPPPPolicy(cfg),
+		rx:       make(chan rxFrame, rxQueueLen),
+		acName:   []byte(cfg.ACName),
+		clock:    now(),
 	}
-	if s.authName == "" {
-		s.authName = cfg.ACName
+	s.events.notify = make(chan struct{}, 1)
+	s.auth = auth
+	if s.auth == nil {
+		s.auth = newSecretsAuthenticator(cfg, s.ppp.name, log, now)
 	}
-	s.authNameBytes = []byte(s.authName)
 	for _, n := range cfg.ServiceNames {
 		s.services = append(s.services, []byte(n))
 	}
-	s.dp = newDataPlane(cfg.MaxSessions, cfg.SessionOffset, cfg.sessionType, cfg.pool, tun, &s.stats)
-	s.dp.coarseNow.Store(s.clock.UnixNano())
 	for _, ifc := range ifaces {
 		if ifc.sess != nil {
 			ifc.sessW = ifc.sess
-			s.dp.tunW[ifc] = ifc.sess.newWriter()
 		}
 	}
 	return s
@@ -142,27 +171,23 @@ func newServer(cfg *config, log *slog.Logger, ifaces []*iface, tun tunDev, now f
 func (s *server) run(ctx context.Context) {
 	for _, ifc := range s.ifaces {
 		s.wg.Add(1)
-		go s.runReader(ifc, ifc.disc, false)
+		go s.runReader(ifc, ifc.disc, rxDiscovery)
 		if ifc.sess != nil {
 			s.wg.Add(1)
-			go s.runReader(ifc, ifc.sess, true)
+			go s.runReader(ifc, ifc.sess, rxSession)
 		}
 	}
-	if s.dp.tun != nil {
-		s.wg.Add(1)
-		go s.runTunReader()
-	}
+	s.path.start(s)
 	s.runLoop(ctx)
 	s.closing.Store(true)
-	s.dp.closing.Store(true)
+	if err := s.path.close(); err != nil {
+		s.log.Warn("closing the data path failed", "err", err)
+	}
 	for _, ifc := range s.ifaces {
 		ifc.disc.close()
 		if ifc.sess != nil {
 			ifc.sess.close()
 		}
-	}
-	if s.dp.tun != nil {
-		s.dp.tun.close()
 	}
 	s.wg.Wait()
 	// Frames still queued belong to nobody now.
@@ -176,13 +201,13 @@ func (s *server) run(ctx context.Context) {
 	}
 }
 
-// runReader reads frames from one socket and posts them to the loop. On the
-// session socket, IPv4 of an established session is forwarded to the TUN
-// right here and never reaches the loop.
-func (s *server) runReader(ifc *iface, l link, session bool) {
+// runReader reads frames from one socket and posts them to the loop. On a
+// session socket, the data path takes the data of sessions that are up
+// right here; it never reaches the loop.
+func (s *server) runReader(ifc *iface, l link, kind rxKind) {
 	defer s.wg.Done()
-	s.log.Debug("reader started", "iface", ifc.name, "session", session)
-	defer s.log.Debug("reader stopped", "iface", ifc.name, "session", session)
+	s.log.Debug("reader started", "iface", ifc.name, "session", kind == rxSession)
+	defer s.log.Debug("reader stopped", "iface", ifc.name, "session", kind == rxSession)
 	var lastErr time.Time
 	for {
 		f := getFrame()
@@ -201,16 +226,22 @@ func (s *server) runReader(ifc *iface, l link, session bool) {
 			time.Sleep(100 * time.Millisecond)
 			continue
 		}
-		if session && s.dp.forwardUp(ifc, f[:n]) {
+		if kind == rxSession && s.path.forward(ifc, f[:n]) {
 			putFrame(f)
 			continue
 		}
-		select {
-		case s.rx <- rxFrame{ifc, f, n, session}:
-		default:
-			s.stats.add(statQueueFull)
-			putFrame(f)
-		}
+		s.post(rxFrame{ifc: ifc, f: f, n: n, kind: kind})
+	}
+}
+
+// post hands fr to the loop, or drops it if the loop is behind. It may run
+// on any goroutine.
+func (s *server) post(fr rxFrame) {
+	select {
+	case s.rx <- fr:
+	default:
+		s.stats.add(statQueueFull)
+		putFrame(fr.f)
 	}
 }
 
@@ -226,70 +257,77 @@ func (s *server) runLoop(ctx context.Context) {
 			s.shutdown()
 			return
 		case fr := <-s.rx:
-			s.stats.add(statRxFrames)
-			if fr.session {
-				s.handleSessionFrame(fr.ifc, fr.f[:fr.n])
-			} else {
-				s.handleDiscovery(fr.ifc, fr.f[:fr.n])
-			}
+			s.handleFrame(fr, fr.f[:fr.n])
 			putFrame(fr.f)
+		case <-s.events.notify:
 		case <-tick.C:
-			s.clock = s.now()
-			s.onTick(s.clock)
+			s.onTick(s.now())
 		}
+		s.settle()
 	}
+}
+
+// handleFrame dispatches one received frame, b, which fr describes. The
+// caller keeps b.
+func (s *server) handleFrame(fr rxFrame, b []byte) {
+	s.clock = s.now()
+	s.stats.add(statRxFrames)
+	switch fr.kind {
+	case rxDiscovery:
+		s.handleDiscovery(fr.ifc, b)
+	case rxSession:
+		s.handleSessionFrame(fr.ifc, b)
+	case rxPPP:
+		sess := s.sessions.lookup(fr.sid)
+		if sess == nil || sess.gen != fr.gen || len(b) < pppProtoLen {
+			s.stats.drops[dropUnknownSession].Add(1)
+			return
+		}
+		s.handlePPP(sess, uint16(b[0])<<8|uint16(b[1]), b[pppProtoLen:])
+	}
+}
+
+// settle reaps the sessions that ended, then handles the queued events,
+// reaping after each, until none is left.
+func (s *server) settle() {
+	s.reap()
+	for {
+		ev, ok := s.events.pop()
+		if !ok {
+			return
+		}
+		s.clock = s.now()
+		ev.handle(s)
+		s.reap()
+	}
+}
+
+// reap finishes the sessions that ended since the last reap.
+func (s *server) reap() {
+	for i := 0; i < len(s.reapq); i++ {
+		s.reapq[i].finish()
+		s.reapq[i] = nil
+	}
+	s.reapq = s.reapq[:0]
 }
 
 // onTick runs every session's timers.
 func (s *server) onTick(now time.Time) {
 	s.clock = now
-	s.dp.coarseNow.Store(now.UnixNano())
-	for i := range s.sessions.slots {
-		if sess := &s.sessions.slots[i]; sess.state != stateFree {
-			s.onSessionTick(sess, now)
+	s.path.tick(now)
+	s.sessions.each(func(sess *session) {
+		if !sess.ending {
+			sess.tick(now)
 		}
-	}
-}
-
-// endSession is the one way a session ends, whatever the cause. It tells the
-// peer with a PADT unless the peer is the one who ended it, logs the end and
-// frees everything the session held.
-func (s *server) endSession(sess *session, reason string, notifyPeer bool) {
-	if notifyPeer {
-		if sess.lcp.state == stOpened {
-			// Tell PPP first, as pppd would, then PPPoE; we do not wait
-			// for the Terminate-Ack.
-			sess.termID++
-			s.sendCP(sess, protoLCP, uint8(cpTermReq), sess.termID, nil, nil, nil)
-		}
-		s.sendPADT(sess)
-	}
-	attrs := []any{"reason", reason, "duration", s.clock.Sub(sess.started).Round(time.Millisecond)}
-	if sess.slot != noSlot {
-		attrs = append(attrs, "ip", s.pool.remoteAddr(sess.slot).String())
-	}
-	sess.log.Info("session ended", attrs...)
-	s.stats.add(statSessionsEnded)
-	s.unrouteMTU(sess)
-	s.dp.unpublish(sess)
-	if sess.kern != nil {
-		sess.kern.close()
-		sess.kern = nil
-	}
-	if sess.slot != noSlot {
-		s.pool.free(sess.slot)
-	}
-	s.sessions.release(sess)
+	})
 }
 
 func (s *server) shutdown() {
 	n := s.sessions.active
-	for i := range s.sessions.slots {
-		if sess := &s.sessions.slots[i]; sess.state != stateFree {
-			s.endSession(sess, "server shutting down", true)
-		}
-	}
-	s.log.Info("stopped", append([]any{"sessions_at_stop", n}, s.stats.attrs()...)...)
+	s.sessions.each(func(sess *session) { sess.end("server shutting down", true) })
+	s.reap()
+	s.log.Info("stopped", append([]any{"sessions_at_stop", n, "pool_size", s.pool.size(), "pool_free", s.pool.available()},
+		s.stats.attrs()...)...)
 }
 
 // send encodes o into the loop's transmit buffer and writes it.
@@ -298,7 +336,7 @@ func (s *server) send(ifc *iface, o *discoveryPacket) {
 	b := o.appendTo(s.tx[:0])
 	if err := ifc.disc.writeFrame(b); err != nil {
 		s.stats.add(statTxErrors)
-		if s.badLog.allow(s.now()) {
+		if s.logLimit.allow(logSendFailed, s.clock) {
 			s.log.Warn("send failed", "iface", ifc.name, "code", o.code.String(), "err", err)
 		}
 		return
@@ -310,120 +348,10 @@ func (s *server) send(ifc *iface, o *discoveryPacket) {
 // once a second. b, when not nil, is the frame, for the log.
 func (s *server) drop(ifc *iface, r dropReason, b []byte) {
 	s.stats.drops[r].Add(1)
-	if !s.log.Enabled(context.Background(), slog.LevelDebug) || !s.badLog.allow(s.now()) {
+	if !s.log.Enabled(context.Background(), slog.LevelDebug) || !s.logLimit.allow(logDropped, s.clock) {
 		return
 	}
 	s.log.Debug("frame dropped", "iface", ifc.name, "reason", r.String(), "len", len(b))
-}
-
-// dropReason says why a received frame was not acted on.
-type dropReason uint8
-
-//go:generate go run golang.org/x/tools/cmd/stringer@v0.39.0 -type=dropReason -trimprefix=drop
-
-const (
-	dropShortFrame dropReason = iota
-	dropBadVerType
-	dropBadLength
-	dropPayloadTooLong
-	dropBadTag
-	dropTooManyTags
-	dropOwnFrame
-	dropSourceNotUnicast
-	dropNotForUs
-	dropUnexpectedCode
-	dropPADISessionID
-	dropUnknownService
-	dropFull
-	dropMACLimit
-	dropPADRBroadcast
-	dropPADRSessionID
-	dropNoCookie
-	dropBadCookie
-	dropPADTUnknown
-	dropBadPPP
-	dropUnknownSession
-	numDropReasons
-)
-
-func parseDropReason(err error) dropReason {
-	switch err {
-	case errShortFrame:
-		return dropShortFrame
-	case errBadVerType:
-		return dropBadVerType
-	case errBadLength:
-		return dropBadLength
-	case errPayloadTooLong:
-		return dropPayloadTooLong
-	case errTooManyTags:
-		return dropTooManyTags
-	default:
-		return dropBadTag
-	}
-}
-
-type statCounter uint8
-
-const (
-	statRxFrames statCounter = iota
-	statTxFrames
-	statTxErrors
-	statQueueFull
-	statPADO
-	statDuplicatePADR
-	statRefused
-	statSessionsStarted
-	statSessionsEnded
-	statSessionsUp
-	statAuthFailures
-	statProtocolRejects
-	statDataUp
-	statDataDown
-	statDataDropped
-	statSpoofDropped
-	statNoSession
-	statTooBig
-	numStats
-)
-
-var statNames = [numStats]string{"rx_frames", "tx_frames", "tx_errors", "rx_queue_full", "pado_sent",
-	"duplicate_padr", "padr_refused", "sessions_started", "sessions_ended", "sessions_up", "auth_failures",
-	"protocol_rejects", "ip_up", "ip_down", "ip_dropped", "ip_spoofed", "ip_no_session", "ip_too_big"}
-
-// stats are counters shared by the readers and the loop.
-type stats struct {
-	c     [numStats]atomic.Uint64
-	drops [numDropReasons]atomic.Uint64
-}
-
-func (st *stats) add(c statCounter) { st.c[c].Add(1) }
-
-// attrs returns the non-zero counters as log attributes.
-func (st *stats) attrs() []any {
-	var out []any
-	for i := range st.c {
-		if v := st.c[i].Load(); v != 0 {
-			out = append(out, statNames[i], v)
-		}
-	}
-	for i := range st.drops {
-		if v := st.drops[i].Load(); v != 0 {
-			out = append(out, "drop_"+dropReason(i).String(), v)
-		}
-	}
-	return out
-}
-
-// rateLimiter lets one event through per second. Loop-owned.
-type rateLimiter struct{ last time.Time }
-
-func (r *rateLimiter) allow(now time.Time) bool {
-	if now.Sub(r.last) < time.Second {
-		return false
-	}
-	r.last = now
-	return true
 }
 
 // ifaceInfo looks an interface up and checks that we can serve on it.
@@ -436,4 +364,45 @@ func ifaceInfo(name string) (*net.Interface, error) {
 		return nil, fmt.Errorf("interface %q is not an Ethernet interface", name)
 	}
 	return ifi, nil
+}
+
+// event is something that happened outside the loop and that the loop
+// must act on: an authenticator's answer, a reload request. handle runs on
+// the loop goroutine.
+type event interface {
+	handle(s *server)
+}
+
+// eventQueue carries events to the loop. post never blocks, whoever calls
+// it, the loop included; the queue is bounded by what can be outstanding
+// (at most one authentication per session, a few control requests).
+type eventQueue struct {
+	mu     sync.Mutex
+	q      []event
+	notify chan struct{} // has a value while q may be non-empty
+}
+
+func (e *eventQueue) post(ev event) {
+	e.mu.Lock()
+	e.q = append(e.q, ev)
+	e.mu.Unlock()
+	select {
+	case e.notify <- struct{}{}:
+	default:
+	}
+}
+
+func (e *eventQueue) pop() (event, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.q) == 0 {
+		return nil, false
+	}
+	ev := e.q[0]
+	e.q[0] = nil
+	e.q = e.q[1:]
+	if len(e.q) == 0 {
+		e.q = nil
+	}
+	return ev, true
 }

@@ -14,7 +14,7 @@ func TestLoop(t *testing.T) {
 		cfg := testConfig(t, func(c *config) { c.SetupTimeout = 5 * time.Second })
 		l := newFakeLink()
 		ifc := &iface{name: "veth0", mac: serverMAC, mtu: 1500, disc: l, sess: newFakeLink()}
-		s := newServer(cfg, testLogger(t), []*iface{ifc}, newFakeTUN(), time.Now)
+		s := newServer(cfg, testLogger(t), []*iface{ifc}, newTUNPath(cfg, newFakeTUN(), "pppoed0"), nil, time.Now)
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { s.run(ctx); close(done) }()

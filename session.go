@@ -1,36 +1,41 @@
-// Sessions and the session table.
+// A session on the access concentrator and its life.
 //
-// The table preallocates one slot per session ID at start (-N of them), so
-// looking a session up by ID is an index and creating one takes a slot
-// rather than allocating. Free IDs wait in a FIFO ring: the ID freed longest
-// ago is reused first, so a stale frame for an old session is unlikely to hit
-// a new one. The loop goroutine owns the table; it has no lock.
+//	PADS ─> starting ─(peer speaks)─> active: Establish (LCP) ─> Authenticate
+//	           │                        ─> Network (IPCP) ─> data flows
+//	           └──(PADT, timeout, LCP down, shutdown, ...)──> ending ─> reaped
 //
-// RFC 2516 §4 identifies a session by the peer's MAC and the session ID
-// together, so every lookup from the wire checks both.
+// The session is the unit of PPP behaviour: it is the host of its LCP and
+// IPCP layers (pppsession.go), runs its own timers (tick) and holds its side
+// of the data path. Everything here runs on the loop goroutine.
+//
+// Ending is deferred: end records why and queues the session; the loop
+// reaps it (finish) once the event or tick that ended it is over. Until
+// then the session stays whole, so code further up the same call chain
+// never runs on a session that was freed under it. An ending session
+// ignores further input.
 
 package main
 
 import (
 	"encoding/binary"
 	"log/slog"
+	"net/netip"
 	"time"
 )
 
-// sessionState is where a session is in its life.
-//
-//	PADS sent ──> starting ──(PPP setup)──> up ──> ended
-//	                  └──────(timeout, PADT, shutdown)───┘
+// sessionState is where a session is in its life, as the table sees it.
 type sessionState uint8
 
 const (
-	stateFree sessionState = iota
-	stateStarting
-	stateUp
+	stateFree     sessionState = iota
+	stateStarting              // PADS sent, the peer has not spoken PPP yet
+	stateActive                // the peer has spoken PPP
 )
 
 type session struct {
+	srv   *server
 	id    uint16
+	gen   uint32 // counts the slot's uses; an answer for an earlier use is stale
 	state sessionState
 	iface *iface
 	peer  hwAddr
@@ -45,163 +50,309 @@ type session struct {
 
 	started  time.Time
 	deadline time.Time // PPP setup must be complete by then
+	upAt     time.Time // IPCP last came up; zero while it is not
 	log      *slog.Logger
 
-	// PPP, loop-owned (pppsession.go).
-	phase      phase
-	lcp        fsm
-	lcpL       lcpLayer
-	ipcp       fsm
-	ipcpL      ipcpLayer
+	pppConn
+	path       sessionPath
 	auth       authState
-	slot       poolSlot // the client's address, noSlot until the network phase
-	data       *dataSession
-	kern       *kernelSession // kernel mode only
-	mtuRoute   bool           // TUN mode: a host route carries the peer's smaller MRU
-	lastHeard  time.Time
+	slot       poolSlot  // the client's address, noSlot outside the network phase
+	lastHeard  time.Time // any frame from the peer (keepalive)
 	openAt     time.Time // when to send our first LCP request, if the peer is silent
 	echoAt     time.Time
+	statsAt    time.Time // when to read the data path's counters next
 	echoID     uint8
 	termID     uint8
 	protoRejID uint8
-	endReason  string
+
+	// From the authenticator's answer.
+	sessionEnd time.Time     // Session-Timeout; zero for none
+	idle       time.Duration // idle timeout for this session; 0: the server's
+
+	closeReason string // why we began closing LCP
+	ending      bool
+	endReason   string
+	notifyPeer  bool
 }
 
-// startKey finds a session that is still starting by its PADR's cookie.
-type startKey struct {
-	peer   hwAddr
-	cookie [cookieMACLen]byte
-}
-
-type sessionTable struct {
-	offset uint16
-	slots  []session
-	free   idRing
-	active int
-
-	perMAC   map[hwAddr]int
-	starting map[startKey]uint16
-}
-
-func newSessionTable(n, offset int, random bool) *sessionTable {
-	t := &sessionTable{
-		offset:   uint16(offset),
-		slots:    make([]session, n),
-		free:     idRing{ids: make([]uint16, n)},
-		perMAC:   make(map[hwAddr]int),
-		starting: make(map[startKey]uint16),
+// logger returns the session's logger, built on first use so a session
+// that never logs costs nothing. Once authenticated it carries the user.
+func (s *session) logger() *slog.Logger {
+	if s.log == nil {
+		l := s.srv.log.With("iface", s.iface.name, "mac", s.peer.String(), "sid", s.id)
+		if s.auth.done {
+			l = l.With("user", s.auth.user)
+		}
+		s.log = l
 	}
-	ids := make([]uint16, n)
-	for i := range ids {
-		ids[i] = uint16(offset + 1 + i)
-		t.slots[i].id = ids[i]
-	}
-	if random {
-		shuffle(ids)
-	}
-	for _, id := range ids {
-		t.free.push(id)
-	}
-	return t
+	return s.log
 }
 
-// shuffle is a Fisher-Yates shuffle driven by crypto/rand, so session IDs do
-// not follow a guessable sequence.
-func shuffle(ids []uint16) {
-	var b [8]byte
-	for i := len(ids) - 1; i > 0; i-- {
-		fillRandom(b[:])
-		j := int(binary.LittleEndian.Uint64(b[:]) % uint64(i+1))
-		ids[i], ids[j] = ids[j], ids[i]
+// start begins PPP right after the PADS. We do not send our first
+// Configure-Request yet: see firstRequestDelay.
+func (s *session) start() {
+	srv := s.srv
+	s.phase = phaseEstablish
+	s.lastHeard = srv.clock
+	s.initPPP(s, srv.ppp.opts.lcp, srv.ppp.opts.ipcp, &srv.ctrlTx)
+	s.lcpL.reset(s, &s.lcp, false, srv.ppp.methods, uint16(srv.ppp.opts.mru), s.maxPayload)
+	s.lcp.up(srv.clock)
+	s.openAt = srv.clock.Add(firstRequestDelay)
+}
+
+// firstRequestDelay is how long we wait after the PADS for the client to
+// speak before we send our first LCP Configure-Request. A kernel-mode
+// client (pppd's rp-pppoe plugin) connects its PPPoX socket only after it
+// has the PADS, so a request sent at once is lost and costs a 3-second
+// retransmission; sent when the client's first frame arrives, it is not.
+// A client that waits for us to speak first waits this long.
+const firstRequestDelay = time.Second
+
+// statsEvery is how often a session's traffic counters are read while it
+// is up: often enough that 32-bit kernel counters cannot wrap in between
+// below 3.4 Gbit/s.
+const statsEvery = 10 * time.Second
+
+// openLCP opens LCP if it is not open yet (RFC 1661 Open event), before
+// the frame that prompted it is handled: in the Closed state a
+// Configure-Request would be answered with a Terminate-Ack.
+func (s *session) openLCP() {
+	if !s.openAt.IsZero() {
+		s.openAt = time.Time{}
+		s.lcp.open(s.srv.clock)
 	}
 }
 
-func (t *sessionTable) size() int  { return len(t.slots) }
-func (t *sessionTable) full() bool { return t.free.n == 0 }
-
-// lookup returns the live session with this ID, or nil.
-func (t *sessionTable) lookup(id uint16) *session {
-	i := int(id) - int(t.offset) - 1
-	if i < 0 || i >= len(t.slots) || t.slots[i].state == stateFree {
-		return nil
+// closeLCP starts an orderly end: LCP Terminate-Request now, and the
+// session ends with a PADT when LCP finishes (Terminate-Ack or timeout).
+func (s *session) closeLCP(reason string) {
+	if s.closeReason == "" {
+		s.closeReason = reason
 	}
-	return &t.slots[i]
+	s.lcp.close(s.srv.clock)
 }
 
-// lookupPeer is lookup that also requires the peer's MAC and interface to
-// match, as RFC 2516 keys a session by both.
-func (t *sessionTable) lookupPeer(ifc *iface, peer hwAddr, id uint16) *session {
-	s := t.lookup(id)
-	if s == nil || s.peer != peer || s.iface != ifc {
-		return nil
-	}
-	return s
-}
-
-// create takes a free ID for peer. It returns nil when the table is full.
-func (t *sessionTable) create(ifc *iface, peer hwAddr, cookieMAC [cookieMACLen]byte) *session {
-	id, ok := t.free.pop()
-	if !ok {
-		return nil
-	}
-	s := &t.slots[int(id)-int(t.offset)-1]
-	*s = session{id: id, state: stateStarting, iface: ifc, peer: peer, cookieMAC: cookieMAC, slot: noSlot}
-	t.active++
-	t.perMAC[peer]++
-	t.starting[startKey{peer, cookieMAC}] = id
-	return s
-}
-
-// findStarting returns the starting session opened by a PADR with this
-// cookie, for a retransmitted PADR.
-func (t *sessionTable) findStarting(peer hwAddr, cookieMAC [cookieMACLen]byte) *session {
-	id, ok := t.starting[startKey{peer, cookieMAC}]
-	if !ok {
-		return nil
-	}
-	return t.lookup(id)
-}
-
-// markUp records that PPP setup has begun, so a later PADR with the same
-// cookie is no longer a retransmission.
-func (t *sessionTable) markUp(s *session) {
-	delete(t.starting, startKey{s.peer, s.cookieMAC})
-	s.state = stateUp
-}
-
-// release frees s and its ID. It is the only place a session leaves the
-// table.
-func (t *sessionTable) release(s *session) {
-	if s.state == stateFree {
+// end ends the session once the current event is handled. notifyPeer sends
+// an LCP Terminate-Request (when LCP is open) and a PADT first; it is false
+// when the peer is the one who ended it. The first reason given wins.
+func (s *session) end(reason string, notifyPeer bool) {
+	if s.ending {
 		return
 	}
-	delete(t.starting, startKey{s.peer, s.cookieMAC})
-	if t.perMAC[s.peer]--; t.perMAC[s.peer] <= 0 {
-		delete(t.perMAC, s.peer)
+	s.ending, s.endReason, s.notifyPeer = true, reason, notifyPeer
+	s.srv.reapq = append(s.srv.reapq, s)
+}
+
+// finish is the reaper's half of end: it tells the peer, logs the
+// session's accounting and frees everything the session held.
+func (s *session) finish() {
+	srv := s.srv
+	if s.notifyPeer {
+		if s.lcp.state == stOpened {
+			// Tell PPP first, as pppd would, then PPPoE; we do not wait
+			// for the Terminate-Ack.
+			s.termID++
+			s.sendCP(protoLCP, uint8(cpTermReq), s.termID, nil, nil, nil)
+		}
+		srv.sendPADT(s)
 	}
-	id := s.id
-	*s = session{id: id, slot: noSlot}
-	t.active--
-	t.free.push(id)
-}
-
-// idRing is a FIFO of free session IDs.
-type idRing struct {
-	ids     []uint16
-	head, n int
-}
-
-func (r *idRing) push(id uint16) {
-	r.ids[(r.head+r.n)%len(r.ids)] = id
-	r.n++
-}
-
-func (r *idRing) pop() (uint16, bool) {
-	if r.n == 0 {
-		return 0, false
+	ip := netip.Addr{}
+	if s.slot != noSlot {
+		ip = srv.pool.remoteAddr(s.slot)
 	}
-	id := r.ids[r.head]
-	r.head = (r.head + 1) % len(r.ids)
-	r.n--
-	return id, true
+	s.leaveNetworkPhase()
+	var c trafficCounts
+	if s.path != nil {
+		c = s.path.counters()
+		if err := s.path.close(); err != nil {
+			s.logger().Warn("closing the session's data path failed", "err", err)
+		}
+	}
+	// pppd's "Connect time" and "Sent N bytes, received M bytes", in one
+	// line with who and why.
+	attrs := []any{"reason", s.endReason, "user", s.auth.user,
+		"duration", srv.clock.Sub(s.started).Round(time.Millisecond),
+		"rx_bytes", c.rxBytes, "rx_packets", c.rxPackets, "tx_bytes", c.txBytes, "tx_packets", c.txPackets}
+	if ip.IsValid() {
+		attrs = append(attrs, "ip", ip.String())
+	}
+	s.log = nil // the user attribute is in the line already
+	srv.log.Info("session ended", append([]any{"iface", s.iface.name, "mac", s.peer.String(), "sid", s.id}, attrs...)...)
+	srv.stats.add(statSessionsEnded)
+	srv.sessions.release(s)
+}
+
+// enterNetworkPhase gives the session its address, readies the data path
+// and starts IPCP. What it takes, leaveNetworkPhase gives back, so a
+// session that renegotiates LCP and comes through here again holds one
+// address, not two.
+func (s *session) enterNetworkPhase() {
+	srv := s.srv
+	if s.slot == noSlot {
+		slot := noSlot
+		if a := s.auth.result.addr; a.IsValid() {
+			if sl, err := srv.pool.allocAddr(a); err == nil {
+				slot = sl
+			} else {
+				s.logger().Info("the authenticator's address is unavailable; using the pool", "ip", a.String(), "err", err)
+			}
+		}
+		if slot == noSlot {
+			sl, err := srv.pool.alloc()
+			if err != nil {
+				s.logger().Warn("address pool exhausted: refusing the session", "pool_size", srv.pool.size())
+				s.closeLCP("address pool exhausted")
+				return
+			}
+			slot = sl
+		}
+		s.slot = slot
+	}
+	if err := s.path.enterNetwork(int(s.lcpL.mru)); err != nil {
+		s.logger().Warn("data path setup failed", "err", err)
+		s.closeLCP("data path setup failed")
+		return
+	}
+	s.phase = phaseNetwork
+	if t := s.auth.result.sessionTimeout; t > 0 && s.sessionEnd.IsZero() {
+		s.sessionEnd = srv.clock.Add(t)
+	}
+	s.idle = s.auth.result.idleTimeout
+	o := srv.ppp.opts
+	s.ipcpL.resetServer(s, srv.pool.localAddr(s.slot, srv.cfg.localIP), srv.pool.remoteAddr(s.slot), o.dns, o.wins)
+	s.ipcp.up(srv.clock)
+	s.ipcp.open(srv.clock)
+}
+
+// leaveNetworkPhase stops IPCP and the data path and frees the address.
+func (s *session) leaveNetworkPhase() {
+	if s.phase == phaseNetwork {
+		s.ipcp.down(s.srv.clock)
+	}
+	if s.path != nil {
+		s.path.down()
+	}
+	s.upAt = time.Time{}
+	if s.slot != noSlot {
+		s.srv.pool.free(s.slot)
+		s.slot = noSlot
+	}
+}
+
+// tick runs the session's timers: the automata's restart timers,
+// authentication, the setup deadline, the session and idle timeouts and
+// the keepalive. It stops as soon as one of them ends the session.
+func (s *session) tick(now time.Time) {
+	if !s.openAt.IsZero() && !now.Before(s.openAt) {
+		s.openLCP()
+	}
+	if !s.lcp.deadline.IsZero() && !now.Before(s.lcp.deadline) {
+		s.lcp.timeout(now)
+	}
+	if !s.ending && !s.ipcp.deadline.IsZero() && !now.Before(s.ipcp.deadline) {
+		s.ipcp.timeout(now)
+	}
+	if !s.ending && s.phase == phaseAuthenticate {
+		s.authTick(now)
+	}
+	if s.ending {
+		return
+	}
+	if s.phase != phaseNetwork || s.ipcp.state != stOpened {
+		if !now.Before(s.deadline) && s.phase != phaseTerminate {
+			s.end("PPP setup timed out", true)
+		}
+		return
+	}
+	if !now.Before(s.statsAt) {
+		// Read the counters now and then, so the kernel's 32-bit ones
+		// cannot wrap unseen between two readings.
+		s.path.counters()
+		s.statsAt = now.Add(statsEvery)
+	}
+	if !s.sessionEnd.IsZero() && !now.Before(s.sessionEnd) {
+		s.closeLCP("session timeout")
+		return
+	}
+	if idle := s.idleLimit(); idle > 0 && now.Sub(s.lastData()) >= idle {
+		s.closeLCP("idle timeout")
+		return
+	}
+	s.keepalive(now)
+}
+
+// idleLimit is how long the session may go without data: the
+// authenticator's idle timeout, else -T or the options file's idle.
+func (s *session) idleLimit() time.Duration {
+	if s.idle > 0 {
+		return s.idle
+	}
+	return s.srv.ppp.idle
+}
+
+// lastData is when data last moved either way, as pppd's idle option
+// counts it; IPCP coming up counts as the start. LCP echoes and other
+// control frames are not data.
+func (s *session) lastData() time.Time {
+	rx, tx := s.path.lastData()
+	last := s.upAt
+	if rx.After(last) {
+		last = rx
+	}
+	if tx.After(last) {
+		last = tx
+	}
+	return last
+}
+
+// keepalive sends LCP Echo-Requests once the peer has been silent for
+// lcp-echo-interval, and ends the session after interval × failure seconds
+// of silence. Any frame from the peer counts as a sign of life, data
+// included, so a dead peer is reaped at most interval × failure after its
+// last frame (pppd can take one interval more).
+func (s *session) keepalive(now time.Time) {
+	o := s.srv.ppp.opts
+	i, n := o.echoInterval, o.echoFailure
+	if i <= 0 || n <= 0 || s.lcp.state != stOpened {
+		return
+	}
+	last := s.lastHeard
+	if rx, _ := s.path.lastData(); rx.After(last) {
+		last = rx
+	}
+	silent := now.Sub(last)
+	if silent >= i*time.Duration(n) {
+		s.end("no answer to LCP echo requests", true)
+		return
+	}
+	if silent >= i && !now.Before(s.echoAt) {
+		s.echoID++
+		var magic [4]byte
+		if s.lcpL.sendMagic {
+			binary.BigEndian.PutUint32(magic[:], s.lcpL.magic)
+		}
+		s.sendCP(protoLCP, uint8(cpEchoReq), s.echoID, magic[:], nil, nil)
+		// Retry at half the interval so one lost echo is not fatal when
+		// lcp-echo-failure is small.
+		s.echoAt = now.Add(i / 2)
+	}
+}
+
+// sendPPP sends a PPP packet built at srv.ctrlTx[headroom:] through the
+// session's data path, which fills the headers in front of it in place.
+func (s *session) sendPPP(proto uint16, pkt []byte) {
+	srv := s.srv
+	if err := s.path.sendControl(proto, srv.ctrlTx[:headroom+len(pkt)]); err != nil {
+		srv.stats.add(statTxErrors)
+		if srv.logLimit.allow(logSendFailed, srv.clock) {
+			s.logger().Warn("send failed", "proto", proto, "err", err)
+		}
+		return
+	}
+	srv.stats.add(statTxFrames)
+}
+
+// sendCP builds a control packet from up to three parts and sends it.
+func (s *session) sendCP(proto uint16, code, id uint8, a, b, c []byte) {
+	s.sendPPP(proto, appendCP(s.srv.ctrlTx[headroom:headroom], code, id, a, b, c))
 }

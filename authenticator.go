@@ -1,0 +1,256 @@
+// Checking a peer's credentials: the authenticator interface and the one
+// that reads pppd's secrets files.
+//
+// A session hands its peer's credentials to the server's authenticator as
+// an authRequest; the answer comes back to the loop as an event (authAnswer
+// on the loop's event queue), at once or much later, or never, in which
+// case the session's auth timeout ends it. The answer carries the request's
+// key (session ID, the slot's generation and the request's number), so an
+// answer for a session that ended, or for a request the session no longer
+// waits for, is dropped. The answer also carries what the session then
+// uses: an address (fixed, or from the pool), a session timeout, an idle
+// timeout and a rate limit.
+//
+// secretsAuthenticator answers at once, on the loop goroutine, which owns
+// it. Secrets come from pppd's chap-secrets and pap-secrets, re-read when a
+// file changes, as pppd reads them on every login, and on SIGHUP. PAP looks
+// in pap-secrets first and then in chap-secrets, so the usual rp-pppoe
+// setup with only a chap-secrets file serves PAP clients too.
+
+package main
+
+import (
+	"crypto/subtle"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"time"
+)
+
+type authenticator interface {
+	// authenticate checks req and calls answer once, on any goroutine, at
+	// once or later; or never. The authenticator owns req from then on.
+	authenticate(req *authRequest, answer func(*authRequest, authResult))
+}
+
+// reloader is an authenticator that re-reads its configuration on SIGHUP.
+type reloader interface {
+	// reload re-reads the configuration. It returns a line for the log
+	// saying what changed, or an error; the old configuration stays then.
+	reload() (string, error)
+}
+
+// authKey names the request an answer belongs to.
+type authKey struct {
+	sid uint16
+	gen uint32 // the session slot's generation
+	seq uint32 // the session's request number
+}
+
+// authRequest is one check of a peer's credentials. Its slices are copies
+// of what the peer sent.
+type authRequest struct {
+	key    authKey
+	method authMethod
+	user   string
+	peer   hwAddr
+	iface  string
+
+	password  []byte // PAP
+	challenge []byte // CHAP-MD5 and MS-CHAPv2: the challenge we sent
+	response  []byte // CHAP-MD5: the 16-byte value; MS-CHAPv2: the 49-byte response
+	chapID    uint8  // the Identifier of the PAP request or CHAP response; CHAP-MD5 hashes it
+}
+
+// authResult is an authenticator's answer.
+type authResult struct {
+	ok     bool
+	reason string // for the log: why it failed
+	// message goes to the peer in the Ack, Nak, Success or Failure; empty
+	// for the usual text.
+	message string
+	// chapSuccess is MS-CHAPv2's authenticator response ("S=..."), which
+	// proves to the peer that we know its password too.
+	chapSuccess string
+
+	addr           netip.Addr    // a fixed address; invalid: one from the pool
+	sessionTimeout time.Duration // 0: none
+	idleTimeout    time.Duration // 0: the server's
+	rateDown       uint32        // kbit/s towards the peer; 0: no limit
+	rateUp         uint32        // kbit/s from the peer; 0: no limit
+}
+
+// authAnswer is an authenticator's answer on its way to the loop.
+type authAnswer struct {
+	key authKey
+	res authResult
+}
+
+func (e authAnswer) handle(s *server) {
+	sess := s.sessions.lookup(e.key.sid)
+	if sess == nil || sess.gen != e.key.gen || sess.ending || !sess.auth.pending || sess.auth.seq != e.key.seq {
+		// The session ended, or renegotiated, before the answer came.
+		if s.logLimit.allow(logAuthAnswer, s.clock) {
+			s.log.Debug("stale authentication answer dropped", "sid", e.key.sid)
+		}
+		return
+	}
+	sess.authAnswered(e.res)
+}
+
+// answerAuth is the answer function every session's request carries. It
+// may run on any goroutine.
+func (s *server) answerAuth(req *authRequest, res authResult) {
+	s.events.post(authAnswer{req.key, res})
+}
+
+// secretsAuthenticator checks credentials against pppd's secrets files.
+// The loop goroutine owns it.
+type secretsAuthenticator struct {
+	name        string // our name: the server column of the files
+	chapSecrets secretsCache
+	papSecrets  secretsCache
+	log         *slog.Logger
+	now         func() time.Time
+	warn        rateLimiter
+}
+
+func newSecretsAuthenticator(cfg *config, name string, log *slog.Logger, now func() time.Time) *secretsAuthenticator {
+	return &secretsAuthenticator{
+		name:        name,
+		chapSecrets: secretsCache{path: cfg.CHAPSecrets},
+		papSecrets:  secretsCache{path: cfg.PAPSecrets},
+		log:         log,
+		now:         now,
+	}
+}
+
+func (a *secretsAuthenticator) authenticate(req *authRequest, answer func(*authRequest, authResult)) {
+	answer(req, a.check(req))
+}
+
+func (a *secretsAuthenticator) check(req *authRequest) authResult {
+	var e secretEntry
+	var found bool
+	if req.method == authPAP {
+		e, found = a.lookup(req.user, &a.papSecrets, &a.chapSecrets)
+	} else {
+		e, found = a.lookup(req.user, &a.chapSecrets)
+	}
+	fail := authResult{reason: "wrong password"}
+	if !found {
+		fail.reason = "unknown user"
+	}
+	res := authResult{ok: true}
+	switch req.method {
+	case authPAP:
+		if !found || subtle.ConstantTimeCompare(req.password, []byte(e.secret)) != 1 {
+			return fail
+		}
+	case authCHAP:
+		want := chapMD5Response(req.chapID, []byte(e.secret), req.challenge)
+		if !found || subtle.ConstantTimeCompare(req.response, want[:]) != 1 {
+			return fail
+		}
+	case authMSCHAPv2:
+		peerChallenge, ntResp, err := parseMSCHAPv2Response(req.response)
+		if err != nil {
+			return authResult{reason: "malformed MS-CHAPv2 response"}
+		}
+		// RFC 2759 §8.2: the challenge hash uses the user name without
+		// any domain; the secret is looked up by the name as sent.
+		u := stripDomain(req.user)
+		ch := [chapChallengeLen]byte(req.challenge)
+		want := generateNTResponse(ch, peerChallenge, u, string(e.secret))
+		if !found || subtle.ConstantTimeCompare(ntResp[:], want[:]) != 1 {
+			return fail
+		}
+		res.chapSuccess = generateAuthenticatorResponse(string(e.secret), ntResp, peerChallenge, ch, u)
+	default:
+		return authResult{reason: fmt.Sprintf("method %v", req.method)}
+	}
+	if e.forbidsAddr() {
+		return authResult{reason: "secrets line allows no address"}
+	}
+	if a, ok := e.staticAddr(); ok {
+		res.addr = a
+	}
+	return res
+}
+
+// lookup finds client's entry for our name in the given files, the first
+// file that has one winning.
+func (a *secretsAuthenticator) lookup(client string, files ...*secretsCache) (secretEntry, bool) {
+	for _, c := range files {
+		f, err := c.get()
+		if err != nil && a.warn.allow(a.now()) {
+			a.log.Warn("cannot read secrets; using what was read before", "path", c.path, "err", err)
+		}
+		if f == nil {
+			continue
+		}
+		if e, ok := f.lookup(client, a.name); ok {
+			return e, true
+		}
+	}
+	return secretEntry{}, false
+}
+
+// reload re-reads both files now. A file that does not parse keeps its
+// old contents.
+func (a *secretsAuthenticator) reload() (string, error) {
+	var msg string
+	for _, c := range []*secretsCache{&a.chapSecrets, &a.papSecrets} {
+		before := c.entries()
+		c.mtime, c.size = time.Time{}, -1 // force a read
+		if _, err := c.get(); err != nil {
+			return "", err
+		}
+		if after := c.entries(); after != before {
+			msg += fmt.Sprintf("%s: %d entries, was %d; ", c.path, after, before)
+		}
+	}
+	return msg, nil
+}
+
+// secretsCache re-reads a secrets file when its modification time or size
+// changes. A file that fails to parse leaves the last good contents in
+// place: get returns them with the error.
+type secretsCache struct {
+	path  string
+	mtime time.Time
+	size  int64
+	f     *secretsFile
+}
+
+func (c *secretsCache) get() (*secretsFile, error) {
+	st, err := os.Stat(c.path)
+	if err != nil {
+		if os.IsNotExist(err) {
+			c.f, c.mtime, c.size = &secretsFile{path: c.path}, time.Time{}, 0
+			return c.f, nil
+		}
+		return c.f, err
+	}
+	if c.f != nil && st.ModTime().Equal(c.mtime) && st.Size() == c.size {
+		return c.f, nil
+	}
+	c.mtime, c.size = st.ModTime(), st.Size()
+	f, err := loadSecrets(c.path)
+	if err != nil {
+		if c.f == nil {
+			c.f = &secretsFile{path: c.path}
+		}
+		return c.f, err
+	}
+	c.f = f
+	return f, nil
+}
+
+func (c *secretsCache) entries() int {
+	if c.f == nil {
+		return 0
+	}
+	return len(c.f.entries)
+}

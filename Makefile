@@ -1,6 +1,8 @@
 # pppoed build, test and packaging.
 #
-#   make            host binary ./pppoed (GOARCH=mipsle make: a mipsle router binary)
+#   make            host binary ./pppoed, with the load client (pppoed client)
+#   GOARCH=mipsle make
+#                   a mipsle router binary: the daemon without the load client
 #   make cross      every router architecture into dist/
 #   make test       what CI runs: deps, vet, race tests, alloc tests, a short fuzz pass
 #   make fuzz       each fuzz target for FUZZTIME
@@ -8,11 +10,15 @@
 
 GO       ?= go
 VERSION  := $(shell cat VERSION)
-GOARCH   ?= $(shell $(GO) env GOARCH)
+HOSTARCH := $(shell $(GO) env GOHOSTARCH)
+GOARCH   ?= $(HOSTARCH)
 FUZZTIME ?= 30s
 LDFLAGS  := -s -w -X main.version=$(VERSION)
-# Every binary we ship is static and reproducible.
+# Every binary we ship is static and reproducible. A router binary (any
+# other GOARCH, make cross, make ipk) leaves the load client out.
 BUILD    := CGO_ENABLED=0 GOMIPS=softfloat GOARM=7 $(GO) build -trimpath -ldflags "$(LDFLAGS)"
+ROUTER   := $(BUILD) -tags noclient
+HOSTTAGS := $(if $(filter $(HOSTARCH),$(GOARCH)),,-tags noclient)
 CROSS    := mipsle mips arm arm64 amd64
 FUZZ     := FuzzParseDiscovery FuzzTagIter FuzzParseLCP FuzzParseIPCP FuzzAuthMessages FuzzParseMSCHAPv2Response FuzzParseSecrets
 
@@ -21,13 +27,13 @@ QEMU     := mips:qemu-mips mipsle:qemu-mipsel arm:qemu-arm arm64:qemu-aarch64
 .PHONY: build cross test deps vet race allocs qemu fuzz demo ipk vm-throughput clean
 
 build:
-	GOARCH=$(GOARCH) $(BUILD) -o pppoed .
+	GOARCH=$(GOARCH) $(BUILD) $(HOSTTAGS) -o pppoed .
 
 cross:
 	@mkdir -p dist
 	@for a in $(CROSS); do \
 		echo "build dist/pppoed-linux-$$a"; \
-		GOOS=linux GOARCH=$$a $(BUILD) -o dist/pppoed-linux-$$a . || exit 1; \
+		GOOS=linux GOARCH=$$a $(ROUTER) -o dist/pppoed-linux-$$a . || exit 1; \
 	done
 
 deps:
@@ -74,7 +80,7 @@ ipk:
 	@goarch=$$(./test/ipk.sh --goarch "$(ARCH)") || exit 2; \
 	mkdir -p dist; \
 	echo "build dist/pppoed-openwrt-$(ARCH) (GOARCH=$$goarch)"; \
-	GOOS=linux GOARCH=$$goarch $(BUILD) -o dist/pppoed-openwrt-$(ARCH) . && \
+	GOOS=linux GOARCH=$$goarch $(ROUTER) -o dist/pppoed-openwrt-$(ARCH) . && \
 	./test/ipk.sh "$(ARCH)" "$(VERSION)" dist/pppoed-openwrt-$(ARCH) dist
 
 # iperf3 over one session in the VM: pppoed -k, pppoed --tun and rp-pppoe's

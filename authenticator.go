@@ -145,7 +145,7 @@ func (a *secretsAuthenticator) check(req *authRequest) authResult {
 	res := authResult{ok: true}
 	switch req.method {
 	case authPAP:
-		if !found || subtle.ConstantTimeCompare(req.password, []byte(e.secret)) != 1 {
+		if !found || !e.secret.equal(req.password) {
 			return fail
 		}
 	case authCHAP:

@@ -194,3 +194,12 @@ func parseMSCHAPv2Response(val []byte) (peerChallenge [16]byte, ntResponse [24]b
 func mschapv2Failure(errCode int, authChallenge [16]byte, msg string) string {
 	return fmt.Sprintf("E=%d R=0 C=%s V=3 M=%s", errCode, strings.ToUpper(hex.EncodeToString(authChallenge[:])), msg)
 }
+
+// stripDomain drops a Windows domain ("DOMAIN\\user"): RFC 2759 §8.2 hashes
+// the user name without it.
+func stripDomain(u string) string {
+	if i := strings.LastIndexByte(u, '\\'); i >= 0 {
+		return u[i+1:]
+	}
+	return u
+}

@@ -1,5 +1,8 @@
+//go:build !noclient
+
 // pppoed client: a PPPoE client for tests and load, on the same codecs and
-// automata as the server.
+// automata as the server. The router binary leaves it out (-tags noclient,
+// noclient.go).
 //
 // One event loop (runLoop) owns every session, as on the server; reader
 // goroutines post frames to it. Each session has its own MAC address,
@@ -20,7 +23,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
@@ -28,6 +30,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 type clientConfig struct {
@@ -567,13 +571,6 @@ func (d *dialer) onAuth(cs *csess, proto uint16, pkt []byte) {
 	}
 }
 
-func stripDomain(u string) string {
-	if i := strings.LastIndexByte(u, '\\'); i >= 0 {
-		return u[i+1:]
-	}
-	return u
-}
-
 func (d *dialer) authFailed(cs *csess, msg string) {
 	if cs.authFail == "" {
 		cs.authFail, cs.authFailAt = fmt.Sprintf("authentication failed: %q", msg), d.clock
@@ -693,7 +690,11 @@ func (d *dialer) startTUN(cs *csess) error {
 		return err
 	}
 	if d.cfg.defaultRoute && cs.idx == 0 {
-		if err := addRoute(name, netip.PrefixFrom(netip.IPv4Unspecified(), 0)); err != nil {
+		// Add, never replace: a default route the host has stays, as
+		// with pppd's defaultroute, and the session stays up without.
+		if err := addDefaultRoute(name); errors.Is(err, unix.EEXIST) {
+			fmt.Fprintf(d.out, "session %d: not replacing the existing default route\n", cs.idx)
+		} else if err != nil {
 			t.close()
 			return fmt.Errorf("default route: %w", err)
 		}

@@ -16,6 +16,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -154,6 +155,26 @@ func (f secondsFlag) Set(v string) error {
 	return nil
 }
 
+// unsetIntFlag is an int flag whose -1 means "not given": the options file
+// decides then, so the help shows no default for it.
+type unsetIntFlag struct{ p *int }
+
+func (f unsetIntFlag) String() string {
+	if f.p == nil || *f.p < 0 {
+		return ""
+	}
+	return strconv.Itoa(*f.p)
+}
+
+func (f unsetIntFlag) Set(v string) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return errors.New("want a number of at least 0")
+	}
+	*f.p = n
+	return nil
+}
+
 // modeFlag is a boolean flag that sets cfg.Mode to a fixed value.
 type modeFlag struct {
 	mode *string
@@ -229,8 +250,8 @@ func newFlagSet(cfg *config, configPath *string) *flag.FlagSet {
 	fs.Var(&listFlag{list: &cfg.Auth}, "auth", "allow this authentication `method`: pap, chap, mschapv2 or none (repeatable; overrides the options file's require-*)")
 	fs.Var(&listFlag{list: &cfg.DNS}, "dns", "hand out this DNS `server` over IPCP (repeatable, at most 2; overrides ms-dns)")
 	fs.Var(&listFlag{list: &cfg.WINS}, "wins", "hand out this WINS `server` over IPCP (repeatable, at most 2; overrides ms-wins)")
-	fs.IntVar(&cfg.EchoInterval, "lcp-echo-interval", cfg.EchoInterval, "seconds of silence before an LCP Echo-Request (overrides the options file; 0: no keepalive)")
-	fs.IntVar(&cfg.EchoFailure, "lcp-echo-failure", cfg.EchoFailure, "the client is dead after interval × this many seconds of silence (overrides the options file)")
+	fs.Var(unsetIntFlag{&cfg.EchoInterval}, "lcp-echo-interval", "`seconds` of silence before an LCP Echo-Request (overrides the options file, default 30; 0: no keepalive)")
+	fs.Var(unsetIntFlag{&cfg.EchoFailure}, "lcp-echo-failure", "the client is dead after interval × `n` seconds of silence (overrides the options file, default 3)")
 	fs.StringVar(&cfg.NAT.WAN, "nat-out", cfg.NAT.WAN, "masquerade the clients out of this WAN `interface`, enable forwarding and clamp the MSS")
 	fs.StringVar(&cfg.NAT.Backend, "nat-backend", cfg.NAT.Backend, "nft, iptables or auto")
 	fs.StringVar(&cfg.NAT.StateFile, "nat-state-file", cfg.NAT.StateFile, "where the original ip_forward is remembered while NAT is set up")
@@ -336,6 +357,38 @@ func loadTOML(path string, cfg *config) error {
 		sort.Strings(keys)
 		return usagef("%s: unknown key %q", path, keys[0])
 	}
+	return secondsForBareDurations(reflect.ValueOf(cfg).Elem(), &md, nil)
+}
+
+// secondsForBareDurations reads a duration written as a bare number
+// ("cookie_lifetime = 60") as seconds, as rp-pppoe's flags take them; the
+// TOML library would read it as nanoseconds. A string ("60s", "5m") is a
+// Go duration. A negative number is refused with the key.
+func secondsForBareDurations(v reflect.Value, md *toml.MetaData, prefix []string) error {
+	t := v.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("toml"), ",")
+		if name == "" || !f.IsExported() {
+			continue
+		}
+		key := append(append([]string(nil), prefix...), name)
+		switch {
+		case f.Type == reflect.TypeFor[time.Duration]():
+			if md.Type(key...) != "Integer" {
+				continue
+			}
+			d := v.Field(i)
+			if d.Int() < 0 {
+				return usagef("%s: must not be negative", strings.Join(key, "."))
+			}
+			d.SetInt(d.Int() * int64(time.Second))
+		case f.Type.Kind() == reflect.Struct:
+			if err := secondsForBareDurations(v.Field(i), md, key); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
 
@@ -352,7 +405,7 @@ func usage(w io.Writer) {
 // validate checks every setting and derives the typed values. Each error
 // names the flag and the TOML key.
 func (c *config) validate() error {
-	if len(c.Interfaces) == 0 {
+	if len(c.Interfaces) == 0 && !c.checkPool {
 		return usagef("-I/interfaces: no interface given")
 	}
 	seen := map[string]bool{}

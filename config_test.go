@@ -300,3 +300,74 @@ func TestPPPOverrides(t *testing.T) {
 		t.Fatal("accepted three DNS servers")
 	}
 }
+
+// TestTOMLBareDurations: a duration written as a bare number is seconds,
+// as rp-pppoe's flags take them; a string is a Go duration.
+func TestTOMLBareDurations(t *testing.T) {
+	path := writeFile(t, "c.toml", "interfaces = [\"eth0\"]\ncookie_lifetime = 60\nsetup_timeout = \"45s\"\nidle_timeout = 600\nauth_timeout = \"1m\"\n")
+	cfg, err := configFor(t, "-c", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.CookieLifetime != time.Minute || cfg.SetupTimeout != 45*time.Second || cfg.IdleTimeout != 10*time.Minute || cfg.AuthTimeout != time.Minute {
+		t.Fatalf("cookie %v setup %v idle %v auth %v", cfg.CookieLifetime, cfg.SetupTimeout, cfg.IdleTimeout, cfg.AuthTimeout)
+	}
+	path = writeFile(t, "c.toml", "interfaces = [\"eth0\"]\nidle_timeout = -5\n")
+	if _, err := configFor(t, "-c", path); err == nil || !strings.Contains(err.Error(), "idle_timeout") {
+		t.Fatalf("negative bare duration: %v, want an error naming idle_timeout", err)
+	}
+}
+
+// TestCheckPoolWithoutInterface: -P only prints the pool; it needs no -I.
+func TestCheckPoolWithoutInterface(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := realMain([]string{"-O", writeFile(t, "options", ""), "-P", "-R", "10.5.0.10", "-N", "5"}, &stdout, &stderr)
+	if code != 0 || stdout.String() != "pool: 5 addresses, 10.5.0.10 .. 10.5.0.14\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
+	}
+}
+
+// TestHelpShowsNoSentinels: flags whose unset value is internal (-1 for
+// "the options file decides") show no default.
+func TestHelpShowsNoSentinels(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	realMain([]string{"-h"}, &stdout, &stderr)
+	if strings.Contains(stdout.String(), "(default -1)") {
+		t.Fatalf("help shows an internal default:\n%s", stdout.String())
+	}
+}
+
+// TestOptionsFileWarnings: lines that change what an rp-pppoe user expects
+// but that pppoed does not act on are warned about, naming the line; the
+// ones that mean nothing to a server are only noted.
+func TestOptionsFileWarnings(t *testing.T) {
+	o, err := parsePPPOptions(strings.NewReader("plugin radius.so\nplugin rp-pppoe.so\nip-up-script /etc/ppp/my-up\nchap-interval 60\ndefaultroute\n"), "opts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"opts:1: plugin radius.so ignored: RADIUS", "opts:3: ip-up-script /etc/ppp/my-up ignored", "opts:4: chap-interval 60 ignored"} {
+		found := false
+		for _, w := range o.warnings {
+			found = found || strings.HasPrefix(w, want)
+		}
+		if !found {
+			t.Errorf("no warning %q among %q", want, o.warnings)
+		}
+	}
+	if len(o.warnings) != 3 || len(o.notes) != 2 {
+		t.Errorf("%d warnings, %d notes: want 3 and 2 (rp-pppoe.so and defaultroute are only notes)", len(o.warnings), len(o.notes))
+	}
+}
+
+// TestOptionsFileTimersAndIdle: pppd's idle and the automata's timers are
+// honoured.
+func TestOptionsFileTimersAndIdle(t *testing.T) {
+	o, err := parsePPPOptions(strings.NewReader("idle 600\nlcp-restart 2\nlcp-max-configure 7\nipcp-max-failure 9\nipcp-max-terminate 4\n"), "opts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.idle != 10*time.Minute || o.lcp.restart != 2*time.Second || o.lcp.maxConfigure != 7 || o.ipcp.maxFailure != 9 ||
+		o.ipcp.maxTerminate != 4 || o.ipcp.restart != 3*time.Second || o.lcp.maxFailure != 5 {
+		t.Fatalf("idle %v lcp %+v ipcp %+v", o.idle, o.lcp, o.ipcp)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -188,7 +189,10 @@ func (l *lab) spawnServer(args ...string) *daemon {
 	return d
 }
 
-// stop sends SIGTERM and waits for a clean exit.
+var stoppedPool = regexp.MustCompile(`msg=stopped .*pool_size=(\d+) pool_free=(\d+)`)
+
+// stop sends SIGTERM and waits for a clean exit, and checks that the pool
+// is whole again.
 func (d *daemon) stop() {
 	d.t.Helper()
 	select {
@@ -201,6 +205,10 @@ func (d *daemon) stop() {
 	case <-d.done:
 		if d.err != nil {
 			d.t.Errorf("pppoed exited with %v after SIGTERM, want status 0", d.err)
+		}
+		// Every run gives back every address it took.
+		if m := stoppedPool.FindStringSubmatch(d.log.String()); m == nil || m[1] != m[2] {
+			d.t.Errorf("pppoed stopped with %q of its pool free, want all:\n%s", m, d.log.String())
 		}
 	case <-time.After(10 * time.Second):
 		d.cmd.Process.Kill()

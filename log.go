@@ -4,7 +4,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -35,31 +34,8 @@ func newLogger(cfg *config, stderr io.Writer) (*slog.Logger, func(), error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("logfile: %w", err)
 		}
-		h = teeHandler{h, slog.NewTextHandler(f, opts)}
+		h = slog.NewMultiHandler(h, slog.NewTextHandler(f, opts))
 		closer = func() { f.Close() }
 	}
 	return slog.New(h), closer, nil
-}
-
-// teeHandler sends every record to two handlers.
-type teeHandler struct{ a, b slog.Handler }
-
-func (t teeHandler) Enabled(ctx context.Context, l slog.Level) bool {
-	return t.a.Enabled(ctx, l) || t.b.Enabled(ctx, l)
-}
-
-func (t teeHandler) Handle(ctx context.Context, r slog.Record) error {
-	err := t.a.Handle(ctx, r.Clone())
-	if err2 := t.b.Handle(ctx, r); err == nil {
-		err = err2
-	}
-	return err
-}
-
-func (t teeHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	return teeHandler{t.a.WithAttrs(as), t.b.WithAttrs(as)}
-}
-
-func (t teeHandler) WithGroup(name string) slog.Handler {
-	return teeHandler{t.a.WithGroup(name), t.b.WithGroup(name)}
 }

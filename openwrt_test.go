@@ -651,7 +651,7 @@ func TestOpenWrtFeedMakefile(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(mk, "-s", "-C", link, "TOPDIR="+top, "INCLUDE_DIR="+filepath.Join(top, "include"),
-		"--eval", "show: ; @echo version=$(PKG_VERSION) src=$(PPPOED_SRC) ldflags=$(GO_PKG_LDFLAGS_X) bin=$(GO_PKG_INSTALL_BIN_PATH)", "show")
+		"--eval", "show: ; @echo version=$(PKG_VERSION) src=$(PPPOED_SRC) ldflags=$(GO_PKG_LDFLAGS_X) tags=$(GO_PKG_TAGS) bin=$(GO_PKG_INSTALL_BIN_PATH)", "show")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("make: %v\n%s", err, out)
@@ -661,7 +661,7 @@ func TestOpenWrtFeedMakefile(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := strings.TrimSpace(string(ver))
-	want := fmt.Sprintf("conffiles=/etc/config/pppoed /etc/ppp/pppoed-chap-secrets\nversion=%s src=%s ldflags=main.version=%s bin=/usr/sbin\n", v, repo, v)
+	want := fmt.Sprintf("conffiles=/etc/config/pppoed /etc/ppp/pppoed-chap-secrets\nversion=%s src=%s ldflags=main.version=%s tags=noclient bin=/usr/sbin\n", v, repo, v)
 	if string(out) != want {
 		t.Errorf("make printed (-want +got):\n-%s\n+%s", want, out)
 	}

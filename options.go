@@ -13,6 +13,7 @@ package main
 
 import (
 	"fmt"
+	"path"
 	"io"
 	"net/netip"
 	"os"
@@ -234,8 +235,15 @@ func parsePPPOptions(r io.Reader, name string) (*pppOptions, error) {
 					args = append(args, a)
 				}
 				why := u.why
-				if w == "plugin" && (strings.HasSuffix(args[0], "radius.so") || strings.HasSuffix(args[0], "radattr.so")) {
-					why = "RADIUS is not supported yet: users are checked against the chap-secrets and pap-secrets files"
+				if w == "plugin" {
+					switch path.Base(args[0]) {
+					case "rp-pppoe.so", "pppoe.so":
+						// What pppd needed for PPPoE is pppoed itself.
+						o.notes = append(o.notes, fmt.Sprintf("%s:%d: plugin %s ignored: pppoed does PPPoE itself", name, line, args[0]))
+						continue
+					case "radius.so", "radattr.so":
+						why = "RADIUS is not supported yet: users are checked against the chap-secrets and pap-secrets files"
+					}
 				}
 				o.warnings = append(o.warnings, fmt.Sprintf("%s:%d: %s ignored: %s", name, line,
 					strings.Join(append([]string{w}, args...), " "), why))

@@ -136,14 +136,6 @@ func appendTag(b []byte, t tagType, val []byte) []byte {
 	return append(b, val...)
 }
 
-// appendTagString is appendTag for a string value, without a conversion that
-// would allocate.
-func appendTagString(b []byte, t tagType, val string) []byte {
-	b = binary.BigEndian.AppendUint16(b, uint16(t))
-	b = binary.BigEndian.AppendUint16(b, uint16(len(val)))
-	return append(b, val...)
-}
-
 // maxTags bounds the tags a discoveryPacket keeps. A legitimate discovery
 // frame carries a handful; a frame with more is rejected rather than grown
 // into, so a hostile frame cannot make us allocate.

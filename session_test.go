@@ -403,3 +403,61 @@ func TestEndLogsAccounting(t *testing.T) {
 		}
 	}
 }
+
+// TestReload: a reload reads the options and secrets files again, keeps
+// the session up, logs what changed, and refuses a broken file with one
+// line, keeping the old one.
+func TestReload(t *testing.T) {
+	h := newFakeHarness(t, "require-pap\nlcp-echo-interval 10\n", nil, nil)
+	h.openLCP()
+	h.feed(protoPAP, papAuthReq, 1, append(append(append([]byte{5}, "alice"...), 2), "pw"...))
+	before := h.sess()
+	cfg := h.s.cfg
+	writeTestFile(t, cfg.OptionsFile, "require-pap\nlcp-echo-interval 20\nms-dns 10.9.9.9\n")
+	writeTestFile(t, cfg.CHAPSecrets, "alice * pw *\nbob * pw2 *\n")
+	h.s.events.post(reloadRequest{})
+	h.settle()
+	if h.s.ppp.opts.echoInterval != 20*time.Second || h.sess() != before || before.ending {
+		t.Fatalf("echo interval %v, session kept %v", h.s.ppp.opts.echoInterval, h.sess() == before && !before.ending)
+	}
+	log := h.log.String()
+	for _, want := range []string{"msg=reloaded", "lcp-echo-interval 10s -> 20s", "ms-dns [] -> [10.9.9.9]", "2 entries, was 1", "complete=true"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the reload line lacks %q:\n%s", want, log)
+		}
+	}
+
+	h.log.Reset()
+	writeTestFile(t, cfg.OptionsFile, "require-pap\nlcp-echo-interval\n")
+	writeTestFile(t, cfg.CHAPSecrets, "alice * \"unterminated\n")
+	h.s.events.post(reloadRequest{})
+	h.settle()
+	if h.s.ppp.opts.echoInterval != 20*time.Second {
+		t.Fatalf("a broken options file was taken: echo interval %v", h.s.ppp.opts.echoInterval)
+	}
+	log = h.log.String()
+	if !strings.Contains(log, "options file refused") || !strings.Contains(log, "secrets refused") || !strings.Contains(log, "complete=false") {
+		t.Fatalf("no refusal lines:\n%s", log)
+	}
+	// The secrets read before still let bob in.
+	res := h.s.auth.(*secretsAuthenticator).check(&authRequest{method: authPAP, user: "bob", password: []byte("pw2")})
+	if !res.ok {
+		t.Fatalf("bob refused after a broken reload: %+v", res)
+	}
+}
+
+// TestRefusedPADRLogLimited: a client replaying a PADR that is refused is
+// counted every time and logged at most once a second.
+func TestRefusedPADRLogLimited(t *testing.T) {
+	h := newFakeHarness(t, "noauth\n", nil, func(c *config) { c.MaxSessions = 1 }) // and it is taken
+	c := offer(t, h.s, h.l, h.ifc, otherMAC)
+	for range 100 {
+		inject(h.s, h.ifc, frameOf(serverMAC, otherMAC, codePADR, 0, tag{tagACCookie, c}, tag{tagServiceName, nil}))
+	}
+	if n := h.s.stats.c[statRefused].Load(); n != 100 {
+		t.Fatalf("%d refusals counted, want 100", n)
+	}
+	if n := strings.Count(h.log.String(), "session refused"); n != 1 {
+		t.Fatalf("%d log lines for 100 refusals within a second, want 1", n)
+	}
+}

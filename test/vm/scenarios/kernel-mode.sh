@@ -17,6 +17,8 @@
 #            "IPERF <auth> upload|download <n> Mbit/s"
 #   UP_TIMEOUT  seconds for a session to come up (default 20)
 #   POOL     the size of AC_CMD's address pool (default 8)
+#   ACCOUNTING=0  skip the accounting checks (counters and -T), which run
+#            once after the methods, for pppoed only
 #
 # Each check prints "PASS <auth>/<name>" or "FAIL <auth>/<name>: <why>";
 # the script exits 1 if any failed.
@@ -262,6 +264,60 @@ run_auth() {
 	return 0
 }
 
+# run_accounting checks pppoed's per-session accounting in kernel mode:
+# the end line's counters against a known number of bytes through the
+# session, and -T as data idleness (LCP echoes every second do not count).
+run_accounting() {
+	auth=accounting
+	local fails_before=$failed got t
+	printf '%s\n' require-chap 'lcp-echo-interval 1' 'lcp-echo-failure 10' >/etc/ppp/pppoe-server-options
+	rm -f /tmp/ac.log /tmp/cli-*.log
+	step "accounting: start the AC with -T 3 in srv"
+	ip netns exec srv bash -c "exec $AC_CMD -T 3" >/tmp/ac.log 2>&1 &
+	local ac=$!
+	waitfor 10 grep -q 'msg=listening' /tmp/ac.log || { fail ac-start "no msg=listening"; dump_logs; kill -9 $ac; wait; return; }
+	auth=chap kernel_client g 5 s3cret
+	if ! waitfor "$UP_TIMEOUT" has_addr ppp5; then
+		fail session-up "no address on ppp5 within ${UP_TIMEOUT}s"
+		dump_logs
+		{ kill -9 "$pid_g" $ac && wait; } 2>/dev/null
+		return
+	fi
+	step "accounting: 10 pings of 1000 bytes, then 25 of 84 bytes over 5 s (longer than -T 3)"
+	ip netns exec cli ping -q -c 10 -s 972 -i 0.2 -w 10 -I ppp5 $LOCAL >/dev/null || fail ping-1000 "no replies"
+	ip netns exec cli ping -q -c 25 -i 0.2 -w 10 -I ppp5 $LOCAL >/dev/null || fail ping-84 "no replies"
+	if grep -q 'msg="session ended"' /tmp/ac.log; then
+		fail idle-busy "the session ended while data flowed"
+	else
+		pass idle-busy
+	fi
+	step "accounting: silence; the AC must end the session for idleness in about 3 s"
+	t=$(ms)
+	if waitfor 8 grep -q 'msg="session ended"' /tmp/ac.log; then
+		t=$(($(ms) - t))
+		got=$(grep -oE 'reason="[^"]*"' /tmp/ac.log | tail -1)
+		if [[ $got == 'reason="idle timeout"' ]] && ((t >= 2000 && t <= 6000)); then
+			pass idle-timeout
+		else
+			fail idle-timeout "$got after $t ms, want idle timeout after 3 s"
+		fi
+		# 10 x 1000 + 25 x 84 bytes of IP, as many each way: the
+		# requests up, the replies down.
+		got=$(grep 'msg="session ended"' /tmp/ac.log | grep -oE '(rx|tx)_(bytes|packets)=[0-9]+' | tr '\n' ' ')
+		[[ $got == "rx_bytes=12100 rx_packets=35 tx_bytes=12100 tx_packets=35 " ]] && pass counters ||
+			fail counters "end line has '$got', want rx_bytes=12100 rx_packets=35 tx_bytes=12100 tx_packets=35"
+	else
+		fail idle-timeout "no session ended within 8 s of silence"
+	fi
+	waitfor 5 dead "$pid_g" && pass client-ended || { fail client-ended "pppd still runs"; kill -9 "$pid_g"; }
+	kill -TERM $ac
+	waitfor 5 dead $ac || kill -9 $ac
+	wait
+	((failed > fails_before)) && dump_logs
+	return 0
+}
+
 for a in $AUTH; do run_auth "$a"; done
+[[ -z $rp && ${ACCOUNTING:-1} == 1 ]] && run_accounting
 step "done: $failed failed"
 ((failed == 0))

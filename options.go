@@ -13,10 +13,10 @@ package main
 
 import (
 	"fmt"
-	"path"
 	"io"
 	"net/netip"
 	"os"
+	"path"
 	"strconv"
 	"strings"
 	"time"

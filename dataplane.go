@@ -232,7 +232,7 @@ func (p *tunPath) forward(ifc *iface, b []byte) bool {
 		}
 		ds.ctr.rxPackets.Add(1)
 		ds.ctr.rxBytes.Add(uint64(n))
-		ds.ctr.lastRx.Store(p.coarseNow.Load())
+		touch(&ds.ctr.lastRx, p.coarseNow.Load())
 		p.stats.add(statDataUp)
 	}
 	return true
@@ -288,6 +288,14 @@ func (p *tunPath) forwardDown(b []byte) {
 	}
 	ds.ctr.txPackets.Add(1)
 	ds.ctr.txBytes.Add(uint64(len(pkt)))
-	ds.ctr.lastTx.Store(p.coarseNow.Load())
+	touch(&ds.ctr.lastTx, p.coarseNow.Load())
 	p.stats.add(statDataDown)
+}
+
+// touch records now in t unless it holds it already: the coarse clock
+// moves four times a second, and a load costs less than a store.
+func touch(t *atomic.Int64, now int64) {
+	if t.Load() != now {
+		t.Store(now)
+	}
 }

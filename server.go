@@ -379,12 +379,14 @@ type event interface {
 type eventQueue struct {
 	mu     sync.Mutex
 	q      []event
+	n      atomic.Int32  // len(q), so pop need not lock an empty queue
 	notify chan struct{} // has a value while q may be non-empty
 }
 
 func (e *eventQueue) post(ev event) {
 	e.mu.Lock()
 	e.q = append(e.q, ev)
+	e.n.Store(int32(len(e.q)))
 	e.mu.Unlock()
 	select {
 	case e.notify <- struct{}{}:
@@ -393,6 +395,9 @@ func (e *eventQueue) post(ev event) {
 }
 
 func (e *eventQueue) pop() (event, bool) {
+	if e.n.Load() == 0 {
+		return nil, false
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if len(e.q) == 0 {
@@ -404,5 +409,6 @@ func (e *eventQueue) pop() (event, bool) {
 	if len(e.q) == 0 {
 		e.q = nil
 	}
+	e.n.Store(int32(len(e.q)))
 	return ev, true
 }

@@ -128,6 +128,11 @@ type authState struct {
 func (s *session) startAuth() {
 	srv := s.srv
 	a := &s.auth
+	if a.done {
+		// Again, after an LCP renegotiation: the session counts for its
+		// user once it authenticates anew.
+		srv.removeUserSession(s)
+	}
 	*a = authState{method: s.lcpL.auth, deadline: srv.clock.Add(srv.cfg.AuthTimeout), seq: a.seq}
 	if a.method == authCHAP || a.method == authMSCHAPv2 {
 		s.sendChallenge()
@@ -274,7 +279,26 @@ func (s *session) authAnswered(res authResult) {
 		s.authFailed(res.reason, false)
 		return
 	}
+	if !s.srv.admit(a.user) {
+		s.logger().Info("login refused: the user has its limit of sessions", "user", a.user, "limit", s.srv.cfg.MaxSessionsUser)
+		res = authResult{reason: "session limit reached", message: "Session limit reached"}
+		switch a.method {
+		case authPAP:
+			s.sendPAP(papAuthNak, id, res.message)
+		case authCHAP:
+			s.sendCP(protoCHAP, chapFailure, id, []byte(res.message), nil, nil)
+		case authMSCHAPv2:
+			s.sendCP(protoCHAP, chapFailure, id, []byte(mschapv2Failure(691, a.challenge, res.message)), nil, nil)
+		}
+		s.authFailed(res.reason, true)
+		return
+	}
 	a.done, a.result = true, res
+	s.srv.addUserSession(s)
+	s.rate = res.rate()
+	if s.rate.isZero() {
+		s.rate = s.srv.cfg.defaultRate
+	}
 	s.log = nil // from now on the session's lines carry the user
 	s.logger().Info("authenticated", "method", a.method.String())
 	switch a.method {

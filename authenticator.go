@@ -81,6 +81,8 @@ type authResult struct {
 	rateUp         uint32        // kbit/s from the peer; 0: no limit
 }
 
+func (r *authResult) rate() rateLimit { return rateLimit{down: r.rateDown, up: r.rateUp} }
+
 // authAnswer is an authenticator's answer on its way to the loop.
 type authAnswer struct {
 	key authKey
@@ -176,6 +178,7 @@ func (a *secretsAuthenticator) check(req *authRequest) authResult {
 	if a, ok := e.staticAddr(); ok {
 		res.addr = a
 	}
+	res.rateDown, res.rateUp = e.rate.down, e.rate.up
 	return res
 }
 

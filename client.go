@@ -47,6 +47,7 @@ type clientConfig struct {
 	timeout      time.Duration
 	verbose      bool
 	mru          int
+	mac          hwAddr
 }
 
 func parseClientArgs(args []string) (*clientConfig, error) {
@@ -66,6 +67,14 @@ func parseClientArgs(args []string) (*clientConfig, error) {
 	fs.DurationVar(&c.timeout, "timeout", 60*time.Second, "give up on sessions not up by then")
 	fs.BoolVar(&c.verbose, "v", false, "log every session event")
 	fs.IntVar(&c.mru, "mru", 0, "ask for this MRU (default 1492, or what RFC 4638 allows)")
+	fs.Func("mac", "the first session's `MAC` (default: the interface's)", func(s string) error {
+		hw, err := net.ParseMAC(s)
+		if err != nil || len(hw) != ethAddrLen || !hwAddr(hw).isUnicast() {
+			return errors.New("want a unicast Ethernet address")
+		}
+		c.mac = hwAddr(hw)
+		return nil
+	})
 	if err := fs.Parse(splitGetopt(fs, args)); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Println("Usage: pppoed client -I IF -u USER -p PASS [--auth pap|chap|mschapv2] [-S SVC] [-n N] [--rate R] [--tun] [--default-route]")
@@ -145,9 +154,9 @@ type csess struct {
 	d        *dialer
 	idx      int
 	state    clientState
-	mac      hwAddr // ours, one per session
-	hostUniq [4]byte
-	ac       hwAddr // the access concentrator, once it offered
+	mac      hwAddr  // ours, one per session
+	hostUniq [8]byte // our pid, then the session's index: unique per process, as pppd's
+	ac       hwAddr  // the access concentrator, once it offered
 	cookie   []byte
 	tries    int
 	retryAt  time.Time
@@ -214,7 +223,7 @@ func newDialer(cfg *clientConfig, log *slog.Logger, out io.Writer) (*dialer, err
 		d.disc.close()
 		return nil, err
 	}
-	if cfg.n > 1 {
+	if cfg.n > 1 || cfg.mac != (hwAddr{}) {
 		// Frames to our extra MACs must reach the sockets.
 		if err := d.sessL.setPromiscuous(true); err != nil {
 			log.Warn("cannot make the interface promiscuous", "err", err)
@@ -222,6 +231,9 @@ func newDialer(cfg *clientConfig, log *slog.Logger, out io.Writer) (*dialer, err
 	}
 	var base hwAddr
 	copy(base[:], ifi.HardwareAddr)
+	if cfg.mac != (hwAddr{}) {
+		base = cfg.mac
+	}
 	var prefix [2]byte
 	fillRandom(prefix[:])
 	for i := range cfg.n {
@@ -235,7 +247,8 @@ func newDialer(cfg *clientConfig, log *slog.Logger, out io.Writer) (*dialer, err
 				mac[1] ^= 0x80
 			}
 		}
-		binary.BigEndian.PutUint32(cs.hostUniq[:], uint32(i))
+		binary.BigEndian.PutUint32(cs.hostUniq[:], uint32(os.Getpid()))
+		binary.BigEndian.PutUint32(cs.hostUniq[4:], uint32(i))
 		cs.mac = mac
 		d.sessions = append(d.sessions, cs)
 		d.byMAC[mac] = cs
@@ -680,11 +693,14 @@ func (d *dialer) summary() {
 // startTUN brings up a TUN device for an established session and moves
 // IPv4 between it and the session.
 func (d *dialer) startTUN(cs *csess) error {
-	name := fmt.Sprintf("pppoec%d", cs.idx)
-	t, err := openTUN(name, int(min(cs.lcpL.peerMRU, cs.lcpL.mru)))
+	// The kernel picks the number, so several clients can share a
+	// namespace; the name is printed for ping -I and friends.
+	t, err := openTUN("pppoec%d", int(min(cs.lcpL.peerMRU, cs.lcpL.mru)))
 	if err != nil {
 		return err
 	}
+	name := t.name()
+	fmt.Fprintf(d.out, "session %d tun: %s\n", cs.idx, name)
 	if err := t.setAddr(cs.ipcpL.local, cs.ipcpL.peerAddr); err != nil {
 		t.close()
 		return err

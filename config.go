@@ -66,6 +66,13 @@ type config struct {
 	WINS              []string      `toml:"wins"`
 	EchoInterval      int           `toml:"lcp_echo_interval"`
 	EchoFailure       int           `toml:"lcp_echo_failure"`
+	CtlSocket         string        `toml:"ctl_socket"`
+	AcctFile          string        `toml:"acct_file"`
+	AcctInterim       time.Duration `toml:"acct_interim"`
+	HookTimeout       time.Duration `toml:"hook_timeout"`
+	DefaultRate       string        `toml:"default_rate"`
+	MaxSessionsUser   int           `toml:"max_sessions_per_user"`
+	MaxSessionsPolicy string        `toml:"max_sessions_per_user_policy"`
 
 	// Derived by validate.
 	localIP       netip.Addr
@@ -73,6 +80,7 @@ type config struct {
 	discoveryType uint16
 	sessionType   uint16
 	opts          *pppOptions
+	defaultRate   rateLimit
 
 	// Command-line only.
 	checkPool bool
@@ -82,23 +90,27 @@ type config struct {
 func defaultConfig() *config {
 	host, _ := os.Hostname()
 	return &config{
-		ACName:          host,
-		LocalIP:         "10.0.0.1",
-		FirstRemoteIP:   "10.67.15.1", // rp-pppoe's default
-		MaxSessions:     64,
-		Mode:            "auto",
-		CookieLifetime:  60 * time.Second,
-		LogLevel:        "info",
-		EtherTypes:      "8863:8864",
-		CHAPSecrets:     "/etc/ppp/chap-secrets",
-		PAPSecrets:      "/etc/ppp/pap-secrets",
-		AuthTimeout:     30 * time.Second,
-		AuthMaxFailures: 1,
-		TUNName:         "pppoed0",
-		EchoInterval:    -1,
-		EchoFailure:     -1,
-		NAT:             natConfig{Backend: "auto", StateFile: "/var/run/pppoed/nat.state"},
-		SetupTimeout:    60 * time.Second,
+		ACName:            host,
+		LocalIP:           "10.0.0.1",
+		FirstRemoteIP:     "10.67.15.1", // rp-pppoe's default
+		MaxSessions:       64,
+		Mode:              "auto",
+		CookieLifetime:    60 * time.Second,
+		LogLevel:          "info",
+		EtherTypes:        "8863:8864",
+		CHAPSecrets:       "/etc/ppp/chap-secrets",
+		PAPSecrets:        "/etc/ppp/pap-secrets",
+		AuthTimeout:       30 * time.Second,
+		AuthMaxFailures:   1,
+		TUNName:           "pppoed0",
+		EchoInterval:      -1,
+		EchoFailure:       -1,
+		NAT:               natConfig{Backend: "auto", StateFile: "/var/run/pppoed/nat.state"},
+		SetupTimeout:      60 * time.Second,
+		CtlSocket:         defaultCtlSocket,
+		AcctInterim:       5 * time.Minute,
+		HookTimeout:       30 * time.Second,
+		MaxSessionsPolicy: "deny",
 	}
 }
 
@@ -255,6 +267,13 @@ func newFlagSet(cfg *config, configPath *string) *flag.FlagSet {
 	fs.StringVar(&cfg.NAT.WAN, "nat-out", cfg.NAT.WAN, "masquerade the clients out of this WAN `interface`, enable forwarding and clamp the MSS")
 	fs.StringVar(&cfg.NAT.Backend, "nat-backend", cfg.NAT.Backend, "nft, iptables or auto")
 	fs.StringVar(&cfg.NAT.StateFile, "nat-state-file", cfg.NAT.StateFile, "where the original ip_forward is remembered while NAT is set up")
+	fs.StringVar(&cfg.CtlSocket, "ctl-socket", cfg.CtlSocket, "the control socket for pppoed show, terminate, reload and set (empty: none)")
+	fs.StringVar(&cfg.AcctFile, "acct-file", cfg.AcctFile, "append start, interim and stop accounting records to this `file`, one JSON object a line")
+	fs.Var(secondsFlag{&cfg.AcctInterim}, "acct-interim", "interim accounting records this often (seconds or a duration; 0: none)")
+	fs.Var(secondsFlag{&cfg.HookTimeout}, "hook-timeout", "kill an ip-up or ip-down script still running after this long")
+	fs.StringVar(&cfg.DefaultRate, "default-rate", cfg.DefaultRate, "rate limit for sessions without one of their own, `down/up` in kbit/s")
+	fs.IntVar(&cfg.MaxSessionsUser, "max-sessions-per-user", cfg.MaxSessionsUser, "at most `n` sessions per user name (0: no limit)")
+	fs.StringVar(&cfg.MaxSessionsPolicy, "max-sessions-per-user-policy", cfg.MaxSessionsPolicy, "over the limit: deny the new login, or replace the oldest session")
 	return fs
 }
 
@@ -483,6 +502,31 @@ func (c *config) validate() error {
 	case "auto", "kernel", "tun":
 	default:
 		return usagef("mode: %q is not auto, kernel or tun", c.Mode)
+	}
+	if c.AcctInterim < 0 {
+		return usagef("--acct-interim/acct_interim: must not be negative")
+	}
+	if c.AcctInterim > 0 && c.AcctInterim < 10*time.Second {
+		return usagef("--acct-interim/acct_interim: %v is shorter than 10s", c.AcctInterim)
+	}
+	if c.HookTimeout < time.Second {
+		return usagef("--hook-timeout/hook_timeout: %v is shorter than 1s", c.HookTimeout)
+	}
+	if c.DefaultRate != "" {
+		if c.defaultRate, err = parseRate(c.DefaultRate); err != nil {
+			return usagef("--default-rate/default_rate: %v", err)
+		}
+	}
+	if c.MaxSessionsUser < 0 {
+		return usagef("--max-sessions-per-user/max_sessions_per_user: must not be negative")
+	}
+	switch c.MaxSessionsPolicy {
+	case "deny", "replace":
+	default:
+		return usagef("--max-sessions-per-user-policy/max_sessions_per_user_policy: %q is not deny or replace", c.MaxSessionsPolicy)
+	}
+	if c.CtlSocket != "" && (strings.ContainsRune(c.CtlSocket, 0) || len(c.CtlSocket) > 100) {
+		return usagef("--ctl-socket/ctl_socket: %q cannot be a unix socket path", c.CtlSocket)
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return usagef("--log-level/log_level: %v", err)

@@ -341,11 +341,11 @@ func TestHelpShowsNoSentinels(t *testing.T) {
 // but that pppoed does not act on are warned about, naming the line; the
 // ones that mean nothing to a server are only noted.
 func TestOptionsFileWarnings(t *testing.T) {
-	o, err := parsePPPOptions(strings.NewReader("plugin radius.so\nplugin rp-pppoe.so\nip-up-script /etc/ppp/my-up\nchap-interval 60\ndefaultroute\n"), "opts")
+	o, err := parsePPPOptions(strings.NewReader("plugin radius.so\nplugin rp-pppoe.so\nipv6-up-script /etc/ppp/my-up\nchap-interval 60\ndefaultroute\nip-up-script /etc/ppp/up\n"), "opts")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"opts:1: plugin radius.so ignored: RADIUS", "opts:3: ip-up-script /etc/ppp/my-up ignored", "opts:4: chap-interval 60 ignored"} {
+	for _, want := range []string{"opts:1: plugin radius.so ignored: RADIUS", "opts:3: ipv6-up-script /etc/ppp/my-up ignored", "opts:4: chap-interval 60 ignored"} {
 		found := false
 		for _, w := range o.warnings {
 			found = found || strings.HasPrefix(w, want)
@@ -356,6 +356,9 @@ func TestOptionsFileWarnings(t *testing.T) {
 	}
 	if len(o.warnings) != 3 || len(o.notes) != 2 {
 		t.Errorf("%d warnings, %d notes: want 3 and 2 (rp-pppoe.so and defaultroute are only notes)", len(o.warnings), len(o.notes))
+	}
+	if o.ipUpScript != "/etc/ppp/up" || o.ipDownScript != "/etc/ppp/ip-down" {
+		t.Errorf("ip-up %q ip-down %q", o.ipUpScript, o.ipDownScript)
 	}
 }
 

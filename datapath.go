@@ -52,6 +52,9 @@ type sessionPath interface {
 	// stops it. down after down, or without up, is a no-op.
 	up(local, peer netip.Addr, mtu int) error
 	down()
+	// setRate limits the session's traffic (ratelimit.go); a zero limit
+	// lifts it. It may be called before up, and again at any time.
+	setRate(r rateLimit)
 	// ifname is the interface the session's traffic uses: pppN, or the
 	// TUN device.
 	ifname() string

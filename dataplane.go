@@ -59,6 +59,8 @@ type dataSession struct {
 	slot poolSlot
 	mru  int // the peer's MRU: the largest IP packet we may send it
 	ctr  *trafficCounters
+	up   *tokenBucket // from the peer; its tokens are the interface reader's
+	down *tokenBucket // to the peer; its tokens are the TUN reader's
 }
 
 type tunPath struct {
@@ -122,6 +124,8 @@ type tunSession struct {
 	p        *tunPath
 	sess     *session
 	ctr      trafficCounters
+	upB      tokenBucket  // from the peer
+	downB    tokenBucket  // to the peer
 	ds       *dataSession // published while up
 	mtuRoute bool         // a host route carries the peer's smaller MRU
 }
@@ -137,7 +141,12 @@ func (t *tunSession) sendControl(proto uint16, b []byte) error {
 }
 
 func (t *tunSession) enterNetwork(int) error { return nil }
-func (t *tunSession) ifname() string         { return t.p.tunName }
+
+func (t *tunSession) setRate(r rateLimit) {
+	t.downB.set(r.down)
+	t.upB.set(r.up)
+}
+func (t *tunSession) ifname() string { return t.p.tunName }
 func (t *tunSession) counters() trafficCounts {
 	return t.ctr.load()
 }
@@ -151,7 +160,8 @@ func (t *tunSession) up(_, peer netip.Addr, mtu int) error {
 	if !ok {
 		return errors.New("pppoe: the peer's address is not in the pool")
 	}
-	ds := &dataSession{sid: s.id, peer: s.peer, ifc: s.iface, addr: addrU32(peer), slot: slot, mru: mtu, ctr: &t.ctr}
+	ds := &dataSession{sid: s.id, peer: s.peer, ifc: s.iface, addr: addrU32(peer), slot: slot, mru: mtu, ctr: &t.ctr,
+		up: &t.upB, down: &t.downB}
 	p.bySID[s.id-p.offset-1].Store(ds)
 	p.bySlot[slot].Store(ds)
 	t.ds = ds
@@ -225,6 +235,8 @@ func (p *tunPath) forward(ifc *iface, b []byte) bool {
 		p.stats.add(statSpoofDropped)
 	case n > p.localMRU:
 		p.stats.add(statDataDropped)
+	case !ds.up.allow(n):
+		p.stats.add(statRateDropped)
 	default:
 		if err := p.tun.writePacket(pkt); err != nil {
 			p.stats.add(statDataDropped)
@@ -279,6 +291,10 @@ func (p *tunPath) forwardDown(b []byte) {
 	}
 	if len(pkt) > ds.mru {
 		p.stats.add(statTooBig)
+		return
+	}
+	if !ds.down.allow(len(pkt)) {
+		p.stats.add(statRateDropped)
 		return
 	}
 	putSessionHeader(b, ds.peer, ds.ifc.mac, p.sessType, ds.sid, protoIPv4)

@@ -121,6 +121,11 @@ func TestIntegrationNAT(t *testing.T) {
 			if !strings.Contains(httpLog.String(), "192.0.2.1 - - ") {
 				t.Fatalf("the WAN host did not see the concentrator's WAN address:\n%s", httpLog.String())
 			}
+			// tcpdump prints the options on the SYN's second line, which
+			// may come a moment after curl is done.
+			for !strings.Contains(syns.String(), "mss ") && time.Now().Before(deadline.Add(3*time.Second)) {
+				time.Sleep(50 * time.Millisecond)
+			}
 			m := regexp.MustCompile(`mss (\d+)`).FindStringSubmatch(syns.String())
 			if m == nil || m[1] != "1452" {
 				t.Fatalf("SYN at the WAN host: mss %v, want 1452 to fit the 1492-byte PPP MTU\n%s", m, syns.String())

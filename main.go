@@ -35,6 +35,11 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "client" {
 		return clientMain(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 {
+		if cmd, ok := ctlCommands[args[0]]; ok {
+			return cmd(args[1:], os.Stdin, stdout, stderr)
+		}
+	}
 	if len(args) == 1 && (args[0] == "--version" || args[0] == "version") {
 		fmt.Fprintln(stdout, "pppoed", version)
 		return 0
@@ -199,6 +204,25 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, hup <-chan os.Sig
 		}()
 	}
 	srv := newServer(cfg, log, ifaces, path, nil, time.Now)
+	srv.hooks.failures = &srv.stats.c[statHookFailures]
+	if cfg.AcctFile != "" {
+		a, err := openAcct(cfg.AcctFile, log, &srv.stats.c[statAcctErrors])
+		if err != nil {
+			path.close()
+			return fmt.Errorf("--acct-file: %w", err)
+		}
+		// After the server has stopped: every stop record is in.
+		defer a.close()
+		srv.acct, srv.reopen = a, a.requestReopen
+	}
+	if cfg.CtlSocket != "" {
+		c, err := listenCtl(cfg.CtlSocket)
+		if err != nil {
+			path.close()
+			return err
+		}
+		c.start(srv)
+	}
 	go func() {
 		for {
 			select {

@@ -36,6 +36,9 @@ type pppOptions struct {
 	idle         time.Duration // idle: end a session after this long without data
 	lcp, ipcp    fsmConfig     // lcp-restart, lcp-max-*, ipcp-restart, ipcp-max-*
 
+	ipUpScript, ipDownScript string // pppd's ip-up and ip-down (default /etc/ppp/ip-up, /etc/ppp/ip-down)
+	ipparam                  string // the last argument of both
+
 	dns  []netip.Addr // ms-dns, in order
 	wins []netip.Addr // ms-wins, in order
 
@@ -49,7 +52,8 @@ type pppOptions struct {
 }
 
 func defaultPPPOptions() *pppOptions {
-	return &pppOptions{echoInterval: 30 * time.Second, echoFailure: 3, lcp: defaultFSMConfig(), ipcp: defaultFSMConfig()}
+	return &pppOptions{echoInterval: 30 * time.Second, echoFailure: 3, lcp: defaultFSMConfig(), ipcp: defaultFSMConfig(),
+		ipUpScript: "/etc/ppp/ip-up", ipDownScript: "/etc/ppp/ip-down"}
 }
 
 // unsupportedOptions are pppd options a server operator relies on that
@@ -60,11 +64,8 @@ var unsupportedOptions = map[string]struct {
 	why  string
 }{
 	"plugin":             {1, "pppd plugins are not loaded"},
-	"ip-up-script":       {1, "ip-up scripts are not run yet"},
-	"ip-down-script":     {1, "ip-down scripts are not run yet"},
-	"ipv6-up-script":     {1, "ipv6-up scripts are not run yet"},
-	"ipv6-down-script":   {1, "ipv6-down scripts are not run yet"},
-	"ipparam":            {1, "it only reaches ip-up and ip-down scripts, which are not run yet"},
+	"ipv6-up-script":     {1, "ipv6-up scripts are not run: sessions are IPv4 only"},
+	"ipv6-down-script":   {1, "ipv6-down scripts are not run: sessions are IPv4 only"},
 	"+ipv6":              {0, "IPv6CP is rejected: sessions are IPv4 only"},
 	"ipv6":               {1, "IPv6CP is rejected: sessions are IPv4 only"},
 	"chap-interval":      {1, "peers are not re-challenged; CHAP runs once per session"},
@@ -201,6 +202,19 @@ func parsePPPOptions(r io.Reader, name string) (*pppOptions, error) {
 				c.maxTerminate = n
 			default:
 				c.maxFailure = n
+			}
+		case "ip-up-script", "ip-down-script", "ipparam":
+			s, err := arg()
+			if err != nil {
+				return nil, err
+			}
+			switch w {
+			case "ip-up-script":
+				o.ipUpScript = s
+			case "ip-down-script":
+				o.ipDownScript = s
+			default:
+				o.ipparam = s
 			}
 		case "logfile":
 			s, err := arg()

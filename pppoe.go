@@ -10,7 +10,6 @@ package main
 import (
 	"encoding/binary"
 	"errors"
-	"fmt"
 )
 
 var (
@@ -32,8 +31,18 @@ var broadcastAddr = hwAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
 // and it is not all zeros.
 func (a hwAddr) isUnicast() bool { return a[0]&1 == 0 && a != hwAddr{} }
 
-func (a hwAddr) String() string {
-	return fmt.Sprintf("%02x:%02x:%02x:%02x:%02x:%02x", a[0], a[1], a[2], a[3], a[4], a[5])
+func (a hwAddr) String() string { return string(a.appendTo(make([]byte, 0, 17))) }
+
+// appendTo appends the address as six colon-separated hex pairs.
+func (a hwAddr) appendTo(b []byte) []byte {
+	const hex = "0123456789abcdef"
+	for i, c := range a {
+		if i > 0 {
+			b = append(b, ':')
+		}
+		b = append(b, hex[c>>4], hex[c&0xf])
+	}
+	return b
 }
 
 // pppoeHeader is the Ethernet plus PPPoE header shared by both stages.

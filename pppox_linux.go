@@ -37,6 +37,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"strconv"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -162,6 +163,11 @@ type kernelSession struct {
 	// total the sum of the deltas since.
 	last  [4]uint32
 	total trafficCounts
+
+	isUp    bool
+	rate    rateLimit       // wanted
+	applied rateLimit       // what the last tc commands set
+	tcDone  <-chan struct{} // the last tc job; the next one waits for it
 }
 
 // kernelPPPAvailable reports whether this kernel can do PPPoE itself,
@@ -296,13 +302,61 @@ func (ks *kernelSession) up(local, peer netip.Addr, mtu int) error {
 	if err := ks.configure(local, peer, mtu); err != nil {
 		return err
 	}
-	return ks.setNPMode(true)
+	if err := ks.setNPMode(true); err != nil {
+		return err
+	}
+	ks.isUp = true
+	ks.applyRate()
+	return nil
 }
 
 func (ks *kernelSession) down() {
 	if ks.unit != nil {
 		ks.setNPMode(false)
 	}
+	ks.isUp = false
+}
+
+// setRate limits pppN with tc, as accel-ppp's shaper does: a tbf qdisc
+// shapes what the subscriber receives, an ingress police action drops
+// what it sends over its rate. tc runs off the loop (hooks.go), one
+// session's commands in order; before pppN is up the limit waits for up.
+func (ks *kernelSession) setRate(r rateLimit) {
+	ks.rate = r
+	if ks.isUp {
+		ks.applyRate()
+	}
+}
+
+func (ks *kernelSession) applyRate() {
+	r, was, dev := ks.rate, ks.applied, ks.name
+	if r == was {
+		return
+	}
+	ks.applied = r
+	var jobs []job
+	tc := func(args ...string) { jobs = append(jobs, job{argv: append([]string{"tc"}, args...)}) }
+	kbit := func(v uint32) string { return strconv.FormatUint(uint64(v), 10) + "kbit" }
+	burst := func(v uint32) string { return strconv.FormatInt(burstBytes(v), 10) }
+	switch {
+	case r.down > 0:
+		// Shaped, with burstBytes of room and at most 50 ms of queue.
+		tc("qdisc", "replace", "dev", dev, "root", "tbf", "rate", kbit(r.down), "burst", burst(r.down), "latency", "50ms")
+	case was.down > 0:
+		tc("qdisc", "del", "dev", dev, "root")
+	}
+	switch {
+	case r.up > 0:
+		if was.up == 0 {
+			tc("qdisc", "replace", "dev", dev, "handle", "ffff:", "ingress")
+		}
+		tc("filter", "replace", "dev", dev, "parent", "ffff:", "protocol", "all", "prio", "1", "matchall",
+			"action", "police", "rate", kbit(r.up), "burst", burst(r.up), "conform-exceed", "drop")
+	case was.up > 0:
+		tc("qdisc", "del", "dev", dev, "handle", "ffff:", "ingress")
+	}
+	srv := ks.k.srv
+	ks.tcDone = srv.hooks.run(ks.tcDone, []any{"sid", ks.sid, "ifname", dev}, jobs...)
 }
 
 // counters reads the unit's statistics and takes out the NCP frames the

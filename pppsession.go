@@ -17,6 +17,8 @@ package main
 
 import (
 	"encoding/binary"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -140,14 +142,69 @@ func (s *session) onIPCPUp() {
 		return
 	}
 	s.upAt = srv.clock
-	s.logger().Info("session up", "ip", s.ipcpL.peer.String(), "local_ip", s.ipcpL.local.String(),
-		"ifname", s.path.ifname(), "mru", s.lcpL.peerMRU, "setup", srv.clock.Sub(s.started).Round(time.Millisecond))
+	s.path.setRate(s.rate)
+	attrs := []any{"ip", s.ipcpL.peer.String(), "local_ip", s.ipcpL.local.String(),
+		"ifname", s.path.ifname(), "mru", s.lcpL.peerMRU, "setup", srv.clock.Sub(s.started).Round(time.Millisecond)}
+	if !s.rate.isZero() {
+		attrs = append(attrs, "rate", s.rate.String())
+	}
+	s.logger().Info("session up", attrs...)
 	srv.stats.add(statSessionsUp)
+	if s.acctStart.IsZero() {
+		// Accounting starts the first time the session is up; an LCP
+		// renegotiation does not start it again.
+		s.acctStart, s.acctIP = srv.clock, s.ipcpL.peer
+		if srv.acct != nil {
+			srv.acct.record(acctStart, s, srv.clock, trafficCounts{})
+			if srv.cfg.AcctInterim > 0 {
+				s.acctNext = srv.clock.Add(srv.cfg.AcctInterim)
+			}
+		}
+	}
+	s.runIPHook(true)
 }
 
 func (s *session) onIPCPDown() {
 	s.path.down()
 	s.upAt = time.Time{}
+	s.runIPHook(false)
+}
+
+// runIPHook runs pppd's ip-up or ip-down script for the session (hooks.go)
+// with pppd's argv and environment: interface, device, speed, local and
+// remote address, ipparam. ip-down waits for the session's ip-up, and
+// runs only if ip-up did.
+func (s *session) runIPHook(up bool) {
+	srv := s.srv
+	o := srv.ppp.opts
+	script := o.ipUpScript
+	if !up {
+		if !s.ipUp {
+			return
+		}
+		script = o.ipDownScript
+	}
+	s.ipUp = up
+	if script == "" {
+		return
+	}
+	ifname := s.path.ifname()
+	var dns [2]string
+	for i, a := range o.dns {
+		dns[i] = a.String()
+	}
+	env := []string{"IFNAME", ifname, "DEVICE", s.iface.name, "SPEED", "0",
+		"IPLOCAL", s.ipcpL.local.String(), "IPREMOTE", s.ipcpL.peer.String(), "PEERNAME", s.auth.user,
+		"MACREMOTE", strings.ToUpper(s.peer.String()), "DNS1", dns[0], "DNS2", dns[1], "IPPARAM", o.ipparam,
+		"PPPOE_SESSIONID", strconv.Itoa(int(s.id))}
+	if !up {
+		c := s.path.counters()
+		env = append(env, "CONNECT_TIME", strconv.FormatInt(int64(srv.clock.Sub(s.acctStart)/time.Second), 10),
+			"BYTES_SENT", strconv.FormatUint(c.txBytes, 10), "BYTES_RCVD", strconv.FormatUint(c.rxBytes, 10))
+	}
+	argv := []string{script, ifname, s.iface.name, "0", s.ipcpL.local.String(), s.ipcpL.peer.String(), o.ipparam}
+	s.hookDone = srv.hooks.run(s.hookDone, []any{"sid", s.id, "user", s.auth.user},
+		job{argv: argv, env: hookEnv(env...), script: true})
 }
 
 func (s *session) onIPCPFinished() {

@@ -1,7 +1,8 @@
-// Reloading on SIGHUP: the options file and the secrets files are read
-// again and every session stays up, as pppd re-reads its secrets for each
-// login. A file that does not parse is refused with one log line and the
-// old contents stay. What changed is logged.
+// Reloading on SIGHUP (or `pppoed reload`): the options file and the
+// secrets files are read again and every session stays up, as pppd re-reads
+// its secrets for each login, and the accounting file is reopened, as
+// logrotate expects. A file that does not parse is refused with one log
+// line and the old contents stay. What changed is logged.
 //
 // The reload runs on the loop goroutine, as an event: the policy it
 // replaces is the loop's. Live sessions see the new keepalive and idle
@@ -11,6 +12,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -21,12 +23,14 @@ type reloadRequest struct{}
 
 func (reloadRequest) handle(s *server) { s.reload() }
 
-func (s *server) reload() {
+// reload re-reads the files. It returns what changed and, when a file was
+// refused, why.
+func (s *server) reload() (string, error) {
 	var changes []string
-	failed := false
+	var errs []error
 	if o, err := s.cfg.loadOptions(); err != nil {
 		s.log.Warn("reload: options file refused; keeping the one read before", "path", s.cfg.OptionsFile, "err", err)
-		failed = true
+		errs = append(errs, fmt.Errorf("options file refused: %w", err))
 	} else {
 		old := s.ppp
 		cfg := *s.cfg
@@ -41,16 +45,22 @@ func (s *server) reload() {
 		msg, err := r.reload()
 		if err != nil {
 			s.log.Warn("reload: secrets refused; keeping what was read before", "err", err)
-			failed = true
+			errs = append(errs, fmt.Errorf("secrets refused: %w", err))
 		} else if msg != "" {
 			changes = append(changes, strings.TrimSuffix(msg, "; "))
+		}
+	}
+	if r := s.reopen; r != nil {
+		if err := r(); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	changed := strings.Join(changes, "; ")
 	if changed == "" {
 		changed = "nothing"
 	}
-	s.log.Info("reloaded", "changed", changed, "sessions", s.sessions.active, "complete", !failed)
+	s.log.Info("reloaded", "changed", changed, "sessions", s.sessions.active, "complete", len(errs) == 0)
+	return changed, errors.Join(errs...)
 }
 
 // policyChanges describes what differs between two policies, one item a

@@ -36,6 +36,8 @@
 //     on the line ... all IP addresses are disallowed"), a trap rp-pppoe
 //     users keep falling into. A first word "-", or rules that only refuse,
 //     still allow no address at all.
+//   - After the address column, accel-ppp's rate column: "down/up" in
+//     kbit/s ("alice * pw * 2048/512"), the entry's rate limit.
 //
 // Stricter than pppd: pppd skips malformed lines and warns about a bad
 // address word at login time; here either fails the load with path:line,
@@ -133,6 +135,7 @@ type secretEntry struct {
 	client, server string
 	secret         secret
 	addrs          []addrRule // in file order, first match wins; empty: any address from the pool
+	rate           rateLimit  // accel-ppp's rate column; zero: none
 	line           int
 }
 
@@ -311,8 +314,17 @@ func parseSecretEntry(words []string, line int) (secretEntry, error) {
 		}
 		e.secret = v
 	}
+	rest := words[3:]
+	if n := len(rest); n >= 2 && isRateWord(rest[n-1]) {
+		// accel-ppp's rate column, after the address column.
+		r, err := parseRate(rest[n-1])
+		if err != nil {
+			return secretEntry{}, fmt.Errorf("word %d: %w", len(words), errBadRate)
+		}
+		e.rate, rest = r, rest[:n-1]
+	}
 	done := false // after '*' or '-', pppd ignores the rest; we still check its syntax
-	for i, w := range words[3:] {
+	for i, w := range rest {
 		col := i + 4
 		if w == "--" {
 			return secretEntry{}, fmt.Errorf("word %d: %w", col, errSecretsOptions)

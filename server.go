@@ -118,8 +118,18 @@ type server struct {
 	wg       sync.WaitGroup
 	closing  atomic.Bool // set before the sockets are closed
 
-	clock time.Time  // now, as of the event being handled
-	reapq []*session // ended while the current event was handled
+	ctl    *ctlServer  // nil without a control socket
+	acct   *acctWriter // nil without --acct-file
+	hooks  *hookRunner
+	reopen func() error // on reload: reopen the accounting file
+
+	clock      time.Time  // now, as of the event being handled
+	reapq      []*session // ended while the current event was handled
+	startedAt  time.Time
+	setupRate  rateWindow
+	loopLag    lagWindow
+	endReasons map[string]uint64     // sessions ended, by the reason's kind
+	byUser     map[string][]*session // authenticated sessions of each user
 
 	// Loop-owned scratch space, reused for every frame.
 	pkt       discoveryPacket
@@ -138,19 +148,23 @@ type server struct {
 // nil for the secrets files.
 func newServer(cfg *config, log *slog.Logger, ifaces []*iface, path dataPath, auth authenticator, now func() time.Time) *server {
 	s := &server{
-		cfg:      cfg,
-		log:      log,
-		now:      now,
-		ifaces:   ifaces,
-		path:     path,
-		cookies:  newCookieJar(cfg.CookieLifetime),
-		sessions: newSessionTable(cfg.MaxSessions, cfg.SessionOffset, cfg.RandomSessionIDs),
-		pool:     cfg.pool,
-		ppp:      newPPPPolicy(cfg),
-		rx:       make(chan rxFrame, rxQueueLen),
-		acName:   []byte(cfg.ACName),
-		clock:    now(),
+		cfg:        cfg,
+		log:        log,
+		now:        now,
+		ifaces:     ifaces,
+		path:       path,
+		cookies:    newCookieJar(cfg.CookieLifetime),
+		sessions:   newSessionTable(cfg.MaxSessions, cfg.SessionOffset, cfg.RandomSessionIDs),
+		pool:       cfg.pool,
+		ppp:        newPPPPolicy(cfg),
+		rx:         make(chan rxFrame, rxQueueLen),
+		acName:     []byte(cfg.ACName),
+		clock:      now(),
+		endReasons: map[string]uint64{},
+		byUser:     map[string][]*session{},
 	}
+	s.startedAt = s.clock
+	s.hooks = newHookRunner(log, cfg.HookTimeout)
 	s.events.notify = make(chan struct{}, 1)
 	s.auth = auth
 	if s.auth == nil {
@@ -180,6 +194,10 @@ func (s *server) run(ctx context.Context) {
 	s.path.start(s)
 	s.runLoop(ctx)
 	s.closing.Store(true)
+	if s.ctl != nil {
+		s.ctl.close()
+	}
+	s.hooks.wait()
 	if err := s.path.close(); err != nil {
 		s.log.Warn("closing the data path failed", "err", err)
 	}
@@ -260,8 +278,9 @@ func (s *server) runLoop(ctx context.Context) {
 			s.handleFrame(fr, fr.f[:fr.n])
 			putFrame(fr.f)
 		case <-s.events.notify:
-		case <-tick.C:
+		case t := <-tick.C:
 			s.onTick(s.now())
+			s.loopLag.record(s.clock, s.clock.Sub(t))
 		}
 		s.settle()
 	}
@@ -315,6 +334,7 @@ func (s *server) reap() {
 func (s *server) onTick(now time.Time) {
 	s.clock = now
 	s.path.tick(now)
+	s.setupRate.record(now, s.stats.c[statSessionsUp].Load())
 	s.sessions.each(func(sess *session) {
 		if !sess.ending {
 			sess.tick(now)

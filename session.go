@@ -20,6 +20,7 @@ import (
 	"encoding/binary"
 	"log/slog"
 	"net/netip"
+	"strings"
 	"time"
 )
 
@@ -68,6 +69,15 @@ type session struct {
 	// From the authenticator's answer.
 	sessionEnd time.Time     // Session-Timeout; zero for none
 	idle       time.Duration // idle timeout for this session; 0: the server's
+	rate       rateLimit     // the limit in force; zero: none
+
+	// Accounting: from the first time IPCP came up.
+	acctStart time.Time
+	acctIP    netip.Addr
+	acctNext  time.Time // the next interim record; zero: none
+
+	hookDone <-chan struct{} // the session's last ip-up or ip-down job
+	ipUp     bool            // ip-up ran for the IPCP that is up
 
 	closeReason string // why we began closing LCP
 	ending      bool
@@ -164,10 +174,17 @@ func (s *session) finish() {
 	var c trafficCounts
 	if s.path != nil {
 		c = s.path.counters()
+		if srv.acct != nil && !s.acctStart.IsZero() {
+			srv.acct.record(acctStop, s, srv.clock, c)
+		}
 		if err := s.path.close(); err != nil {
 			s.logger().Warn("closing the session's data path failed", "err", err)
 		}
 	}
+	if s.auth.done {
+		srv.removeUserSession(s)
+	}
+	srv.endReasons[reasonKind(s.endReason)]++
 	// pppd's "Connect time" and "Sent N bytes, received M bytes", in one
 	// line with who and why.
 	attrs := []any{"reason", s.endReason, "user", s.auth.user,
@@ -180,6 +197,19 @@ func (s *session) finish() {
 	srv.log.Info("session ended", append([]any{"iface", s.iface.name, "mac", s.peer.String(), "sid", s.id}, attrs...)...)
 	srv.stats.add(statSessionsEnded)
 	srv.sessions.release(s)
+}
+
+// reasonKind is the kind of an end reason, for the counters by reason:
+// "authentication failed: wrong password" counts as "authentication failed".
+func reasonKind(r string) string {
+	k, _, _ := strings.Cut(r, ":")
+	return k
+}
+
+// applyRate puts a new rate limit on the session, at once.
+func (s *session) applyRate(r rateLimit) {
+	s.rate = r
+	s.path.setRate(r)
 }
 
 // enterNetworkPhase gives the session its address, readies the data path
@@ -269,6 +299,10 @@ func (s *session) tick(now time.Time) {
 		// cannot wrap unseen between two readings.
 		s.path.counters()
 		s.statsAt = now.Add(statsEvery)
+	}
+	if !s.acctNext.IsZero() && !now.Before(s.acctNext) {
+		s.srv.acct.record(acctInterim, s, now, s.path.counters())
+		s.acctNext = now.Add(s.srv.cfg.AcctInterim)
 	}
 	if !s.sessionEnd.IsZero() && !now.Before(s.sessionEnd) {
 		s.closeLCP("session timeout")

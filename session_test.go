@@ -36,6 +36,7 @@ type fakeSessionPath struct {
 	ups, downs     int
 	enters, closes int
 	local, peer    netip.Addr
+	rate           rateLimit
 }
 
 func (f *fakeSessionPath) sendControl(proto uint16, b []byte) error {
@@ -47,6 +48,7 @@ func (f *fakeSessionPath) sendControl(proto uint16, b []byte) error {
 	return nil
 }
 func (f *fakeSessionPath) enterNetwork(int) error { f.enters++; return nil }
+func (f *fakeSessionPath) setRate(r rateLimit)    { f.rate = r }
 func (f *fakeSessionPath) up(local, peer netip.Addr, _ int) error {
 	f.isUp, f.local, f.peer = true, local, peer
 	f.ups++

@@ -1,0 +1,396 @@
+// The control commands: pppoed show, terminate, reload, set and rpc talk
+// to a running daemon through its control socket (ctl.go) and print what
+// it answers, as a table for people or as JSON for programs. The table is
+// made from the same structs as the JSON.
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+type ctlCommand func(args []string, stdin io.Reader, stdout, stderr io.Writer) int
+
+var ctlCommands = map[string]ctlCommand{
+	"show":      cmdShow,
+	"terminate": cmdTerminate,
+	"reload":    cmdReload,
+	"set":       cmdSet,
+	"rpc":       cmdRPC,
+}
+
+// ctlFlags are the flags every control command takes.
+type ctlFlags struct {
+	fs     *flag.FlagSet
+	socket string
+	json   bool
+	format string
+	req    ctlRequest
+	sid    uint
+}
+
+func newCtlFlags(name string, filters, output bool) *ctlFlags {
+	c := &ctlFlags{fs: flag.NewFlagSet("pppoed "+name, flag.ContinueOnError)}
+	c.fs.SetOutput(io.Discard)
+	c.fs.StringVar(&c.socket, "ctl-socket", defaultCtlSocket, "the daemon's control `socket`")
+	if filters {
+		c.fs.StringVar(&c.req.User, "user", "", "sessions of this user `name`")
+		c.fs.StringVar(&c.req.MAC, "mac", "", "the session of this client `MAC`")
+		c.fs.StringVar(&c.req.IP, "ip", "", "the session with this `address`")
+		c.fs.UintVar(&c.sid, "sid", 0, "the session with this PPPoE session `ID`")
+	}
+	if output {
+		c.fs.BoolVar(&c.json, "json", false, "print JSON")
+		c.fs.StringVar(&c.format, "format", "table", "table, json or prometheus")
+	}
+	return c
+}
+
+// parse parses args; it reports an exit status and false when the command
+// must stop (help, or a usage error already printed).
+func (c *ctlFlags) parse(args []string, stdout, stderr io.Writer, usage string) ([]string, int, bool) {
+	if err := c.fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(stdout, "Usage: %s\n", usage)
+			c.fs.SetOutput(stdout)
+			c.fs.PrintDefaults()
+			return nil, 0, false
+		}
+		fmt.Fprintf(stderr, "%s: %v\n", c.fs.Name(), err)
+		return nil, 2, false
+	}
+	if c.sid > 0xffff {
+		fmt.Fprintf(stderr, "%s: --sid: %d is not a session ID\n", c.fs.Name(), c.sid)
+		return nil, 2, false
+	}
+	c.req.SID = uint16(c.sid)
+	if c.json {
+		c.format = "json"
+	}
+	return c.fs.Args(), 0, true
+}
+
+// call sends the request and prints an error in one line if it fails.
+func (c *ctlFlags) call(stderr io.Writer) (ctlReply, int) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*ctlIOTimeout)
+	defer cancel()
+	rep, err := dialCtl(ctx, c.socket, c.req)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", c.fs.Name(), err)
+		return rep, 1
+	}
+	return rep, 0
+}
+
+func cmdShow(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	what := ""
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		what, args = args[0], args[1:]
+	}
+	switch what {
+	case "sessions":
+		c := newCtlFlags("show sessions", true, true)
+		c.req.Cmd = "sessions"
+		if _, code, ok := c.parse(args, stdout, stderr, "pppoed show sessions [--json] [--user U] [--mac M] [--ip A] [--sid N]"); !ok {
+			return code
+		}
+		rep, code := c.call(stderr)
+		if code != 0 {
+			return code
+		}
+		switch c.format {
+		case "json":
+			return printJSON(stdout, rep.Sessions)
+		case "table":
+			printSessions(stdout, rep.Sessions)
+			return 0
+		}
+		fmt.Fprintf(stderr, "pppoed show sessions: --format %q is not table or json\n", c.format)
+		return 2
+	case "stat":
+		c := newCtlFlags("show stat", false, true)
+		c.req.Cmd = "stat"
+		if _, code, ok := c.parse(args, stdout, stderr, "pppoed show stat [--json | --format prometheus]"); !ok {
+			return code
+		}
+		rep, code := c.call(stderr)
+		if code != 0 {
+			return code
+		}
+		switch c.format {
+		case "json":
+			return printJSON(stdout, rep.Stat)
+		case "table":
+			printStat(stdout, rep.Stat)
+			return 0
+		case "prometheus":
+			io.WriteString(stdout, prometheusText(rep.Stat))
+			return 0
+		}
+		fmt.Fprintf(stderr, "pppoed show stat: --format %q is not table, json or prometheus\n", c.format)
+		return 2
+	}
+	fmt.Fprintln(stderr, "pppoed show: say what: sessions or stat")
+	return 2
+}
+
+func cmdTerminate(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	c := newCtlFlags("terminate", true, false)
+	c.fs.BoolVar(&c.req.All, "all", false, "every session")
+	c.req.Cmd = "terminate"
+	rest, code, ok := c.parse(args, stdout, stderr, "pppoed terminate --sid N | --user U | --ip A | --mac M | --all")
+	if !ok {
+		return code
+	}
+	if len(rest) > 0 {
+		fmt.Fprintf(stderr, "pppoed terminate: unexpected argument %q\n", rest[0])
+		return 2
+	}
+	rep, code := c.call(stderr)
+	if code != 0 {
+		return code
+	}
+	fmt.Fprintf(stdout, "%d sessions terminated\n", *rep.Count)
+	return 0
+}
+
+func cmdReload(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	c := newCtlFlags("reload", false, false)
+	c.req.Cmd = "reload"
+	if _, code, ok := c.parse(args, stdout, stderr, "pppoed reload (what SIGHUP does)"); !ok {
+		return code
+	}
+	rep, code := c.call(stderr)
+	if code != 0 {
+		return code
+	}
+	fmt.Fprintf(stdout, "reloaded; changed: %s\n", rep.Changed)
+	return 0
+}
+
+func cmdSet(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] != "rate" {
+		fmt.Fprintln(stderr, "pppoed set: usage: pppoed set rate --user U DOWN/UP (kbit/s; --sid, --mac or --ip instead of --user)")
+		return 2
+	}
+	c := newCtlFlags("set rate", true, false)
+	c.req.Cmd = "set-rate"
+	rest, code, ok := c.parse(args[1:], stdout, stderr, "pppoed set rate --user U DOWN/UP")
+	if !ok {
+		return code
+	}
+	if len(rest) != 1 {
+		fmt.Fprintln(stderr, "pppoed set rate: give the rate as DOWN/UP in kbit/s, such as 2048/512")
+		return 2
+	}
+	c.req.Rate = rest[0]
+	if _, err := parseRate(c.req.Rate); err != nil {
+		fmt.Fprintf(stderr, "pppoed set rate: %v\n", err)
+		return 2
+	}
+	rep, code := c.call(stderr)
+	if code != 0 {
+		return code
+	}
+	fmt.Fprintf(stdout, "%d sessions limited to %s kbit/s\n", *rep.Count, c.req.Rate)
+	return 0
+}
+
+// rpcMethods is what `ubus -v list pppoed` shows: each method and its
+// arguments in rpcd's notation (a string "str", a number 32, a bool true).
+const rpcMethods = `{"sessions":{"user":"str","mac":"str","ip":"str","sid":32},"stat":{},` +
+	`"terminate":{"user":"str","mac":"str","ip":"str","sid":32,"all":true},"reload":{},` +
+	`"set_rate":{"user":"str","mac":"str","ip":"str","sid":32,"rate":"str"}}`
+
+// cmdRPC is the OpenWrt rpcd plugin's back end: `pppoed rpc list`, and
+// `pppoed rpc call METHOD` with the arguments as a JSON object on stdin.
+// It prints the daemon's reply as it came, a JSON object.
+func cmdRPC(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c := newCtlFlags("rpc", false, false)
+	rest, code, ok := c.parse(args, stdout, stderr, "pppoed rpc list | pppoed rpc call METHOD < args.json")
+	if !ok {
+		return code
+	}
+	switch {
+	case len(rest) == 1 && rest[0] == "list":
+		fmt.Fprintln(stdout, rpcMethods)
+		return 0
+	case len(rest) == 2 && rest[0] == "call":
+	default:
+		fmt.Fprintln(stderr, "pppoed rpc: usage: pppoed rpc list | pppoed rpc call METHOD < args.json")
+		return 2
+	}
+	cmd := map[string]string{"sessions": "sessions", "stat": "stat", "terminate": "terminate", "reload": "reload", "set_rate": "set-rate"}[rest[1]]
+	if cmd == "" {
+		fmt.Fprintf(stdout, `{"ok":false,"error":%q}`+"\n", "unknown method "+rest[1])
+		return 0
+	}
+	body, err := io.ReadAll(io.LimitReader(stdin, maxCtlRequest))
+	if err != nil {
+		fmt.Fprintf(stderr, "pppoed rpc: %v\n", err)
+		return 1
+	}
+	if s := strings.TrimSpace(string(body)); s != "" {
+		dec := json.NewDecoder(strings.NewReader(s))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&c.req); err != nil {
+			fmt.Fprintf(stdout, `{"ok":false,"error":%q}`+"\n", "arguments: "+err.Error())
+			return 0
+		}
+	}
+	c.req.Cmd = cmd
+	ctx, cancel := context.WithTimeout(context.Background(), 3*ctlIOTimeout)
+	defer cancel()
+	rep, err := dialCtl(ctx, c.socket, c.req)
+	if err != nil && rep.Error == "" {
+		rep.Error = err.Error()
+	}
+	return printJSON(stdout, rep)
+}
+
+func printJSON(w io.Writer, v any) int {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return 1
+	}
+	w.Write(append(b, '\n'))
+	return 0
+}
+
+// printSessions prints the sessions as accel-cmd's "show sessions" does.
+func printSessions(w io.Writer, ss []sessionInfo) {
+	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.Debug)
+	fmt.Fprintln(tw, " ifname\t username\t calling-sid\t sid\t ip\t state\t uptime\t rx-bytes\t tx-bytes\t rx-pkts\t tx-pkts\t auth\t rate")
+	for _, s := range ss {
+		rate := "-"
+		if s.RateDown != 0 || s.RateUp != 0 {
+			rate = fmt.Sprintf("%d/%d", s.RateDown, s.RateUp)
+		}
+		fmt.Fprintf(tw, " %s\t %s\t %s\t %d\t %s\t %s\t %s\t %s\t %s\t %d\t %d\t %s\t %s\n", s.Ifname, s.User, s.MAC, s.SID, s.IP,
+			s.State, uptime(s.Uptime), humanBytes(s.RxBytes), humanBytes(s.TxBytes), s.RxPackets, s.TxPackets, s.Auth, rate)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "%d sessions\n", len(ss))
+}
+
+func uptime(sec int64) string {
+	d := time.Duration(sec) * time.Second
+	if d >= 24*time.Hour {
+		return fmt.Sprintf("%d.%02d:%02d:%02d", d/(24*time.Hour), d/time.Hour%24, d/time.Minute%60, d/time.Second%60)
+	}
+	return fmt.Sprintf("%02d:%02d:%02d", d/time.Hour, d/time.Minute%60, d/time.Second%60)
+}
+
+func humanBytes(n uint64) string {
+	const unit = 1024
+	if n < unit {
+		return strconv.FormatUint(n, 10) + " B"
+	}
+	f, u := float64(n), 0
+	for f >= unit && u < 4 {
+		f /= unit
+		u++
+	}
+	return fmt.Sprintf("%.1f %ciB", f, "KMGT"[u-1])
+}
+
+func printStat(w io.Writer, st *statInfo) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "version\t%s (%s mode)\n", st.Version, st.Mode)
+	fmt.Fprintf(tw, "uptime\t%s (since %s)\n", uptime(st.Uptime), st.Started.Format(time.RFC3339))
+	fmt.Fprintf(tw, "sessions\tstarting %d, auth %d, up %d, ending %d\n", st.SessionsStarting, st.SessionsAuth, st.SessionsUp, st.SessionsEnding)
+	fmt.Fprintf(tw, "setup rate\t%.1f sessions/s over the last 10 s\n", st.SetupRate)
+	fmt.Fprintf(tw, "loop lag\t%.1f ms at worst, lately\n", st.LoopLagMax)
+	fmt.Fprintf(tw, "started\t%d\n", st.SessionsStarted)
+	for _, k := range sortedKeys(st.SessionsEnded) {
+		fmt.Fprintf(tw, "ended: %s\t%d\n", k, st.SessionsEnded[k])
+	}
+	fmt.Fprintf(tw, "auth failures\t%d\n", st.AuthFailures)
+	for _, k := range sortedKeys(st.Drops) {
+		fmt.Fprintf(tw, "dropped: %s\t%d\n", k, st.Drops[k])
+	}
+	fmt.Fprintf(tw, "pool\t%d of %d free\n", st.PoolFree, st.PoolSize)
+	fmt.Fprintf(tw, "memory\tGo heap %s, RSS %s\n", humanBytes(st.GoHeapBytes), humanBytes(st.RSSBytes))
+	for _, k := range sortedKeys(st.Counters) {
+		if st.Counters[k] != 0 {
+			fmt.Fprintf(tw, "%s\t%d\n", k, st.Counters[k])
+		}
+	}
+	tw.Flush()
+}
+
+func sortedKeys(m map[string]uint64) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+// prometheusText renders st in Prometheus' text exposition format, for
+// node_exporter's textfile collector.
+func prometheusText(st *statInfo) string {
+	var b strings.Builder
+	metric := func(name, typ, help string) {
+		fmt.Fprintf(&b, "# HELP pppoed_%s %s\n# TYPE pppoed_%s %s\n", name, help, name, typ)
+	}
+	metric("sessions", "gauge", "Sessions by state.")
+	for _, s := range []struct {
+		state string
+		n     int
+	}{{"starting", st.SessionsStarting}, {"auth", st.SessionsAuth}, {"up", st.SessionsUp}, {"ending", st.SessionsEnding}} {
+		fmt.Fprintf(&b, "pppoed_sessions{state=%q} %d\n", s.state, s.n)
+	}
+	metric("sessions_started_total", "counter", "Sessions started (PADS sent).")
+	fmt.Fprintf(&b, "pppoed_sessions_started_total %d\n", st.SessionsStarted)
+	metric("sessions_ended_total", "counter", "Sessions ended, by reason.")
+	for _, k := range sortedKeys(st.SessionsEnded) {
+		fmt.Fprintf(&b, "pppoed_sessions_ended_total{reason=\"%s\"} %d\n", promEscape(k), st.SessionsEnded[k])
+	}
+	metric("auth_failures_total", "counter", "Failed logins.")
+	fmt.Fprintf(&b, "pppoed_auth_failures_total %d\n", st.AuthFailures)
+	metric("frames_dropped_total", "counter", "Received frames not acted on, by reason.")
+	for _, k := range sortedKeys(st.Drops) {
+		fmt.Fprintf(&b, "pppoed_frames_dropped_total{reason=\"%s\"} %d\n", promEscape(k), st.Drops[k])
+	}
+	metric("setup_rate", "gauge", "Sessions that came up per second, over the last 10 seconds.")
+	fmt.Fprintf(&b, "pppoed_setup_rate %g\n", st.SetupRate)
+	metric("pool_addresses", "gauge", "Client addresses in the pool, by state.")
+	fmt.Fprintf(&b, "pppoed_pool_addresses{state=\"free\"} %d\npppoed_pool_addresses{state=\"used\"} %d\n", st.PoolFree, st.PoolSize-st.PoolFree)
+	metric("loop_lag_max_seconds", "gauge", "The event loop's worst lateness over the last 10 to 20 seconds.")
+	fmt.Fprintf(&b, "pppoed_loop_lag_max_seconds %g\n", st.LoopLagMax/1000)
+	metric("uptime_seconds", "gauge", "Seconds since pppoed started.")
+	fmt.Fprintf(&b, "pppoed_uptime_seconds %d\n", st.Uptime)
+	metric("go_heap_bytes", "gauge", "Bytes of the Go heap in use.")
+	fmt.Fprintf(&b, "pppoed_go_heap_bytes %d\n", st.GoHeapBytes)
+	metric("resident_memory_bytes", "gauge", "Resident set size.")
+	fmt.Fprintf(&b, "pppoed_resident_memory_bytes %d\n", st.RSSBytes)
+	metric("control_errors_total", "counter", "Malformed or failed control requests.")
+	fmt.Fprintf(&b, "pppoed_control_errors_total %d\n", st.CtlErrors)
+	for _, k := range sortedKeys(st.Counters) {
+		switch k {
+		case "sessions_started", "sessions_ended", "auth_failures":
+			continue // above, with labels where they have them
+		}
+		name := k + "_total"
+		metric(name, "counter", "pppoed's "+strings.ReplaceAll(k, "_", " ")+" counter.")
+		fmt.Fprintf(&b, "pppoed_%s %d\n", name, st.Counters[k])
+	}
+	return b.String()
+}
+
+// promEscape escapes a label value: backslash, double quote and newline.
+func promEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s)
+}

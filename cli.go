@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,7 +43,11 @@ type ctlFlags struct {
 func newCtlFlags(name string, filters, output bool) *ctlFlags {
 	c := &ctlFlags{fs: flag.NewFlagSet("pppoed "+name, flag.ContinueOnError)}
 	c.fs.SetOutput(io.Discard)
-	c.fs.StringVar(&c.socket, "ctl-socket", defaultCtlSocket, "the daemon's control `socket`")
+	sock := os.Getenv("PPPOED_CTL_SOCKET")
+	if sock == "" {
+		sock = defaultCtlSocket
+	}
+	c.fs.StringVar(&c.socket, "ctl-socket", sock, "the daemon's control `socket` (or $PPPOED_CTL_SOCKET)")
 	if filters {
 		c.fs.StringVar(&c.req.User, "user", "", "sessions of this user `name`")
 		c.fs.StringVar(&c.req.MAC, "mac", "", "the session of this client `MAC`")
@@ -56,18 +61,26 @@ func newCtlFlags(name string, filters, output bool) *ctlFlags {
 	return c
 }
 
-// parse parses args; it reports an exit status and false when the command
-// must stop (help, or a usage error already printed).
+// parse parses args, flags and other arguments in any order; it returns
+// the other arguments, or an exit status and false when the command must
+// stop (help, or a usage error already printed).
 func (c *ctlFlags) parse(args []string, stdout, stderr io.Writer, usage string) ([]string, int, bool) {
-	if err := c.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(stdout, "Usage: %s\n", usage)
-			c.fs.SetOutput(stdout)
-			c.fs.PrintDefaults()
-			return nil, 0, false
+	var rest []string
+	for {
+		if err := c.fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprintf(stdout, "Usage: %s\n", usage)
+				c.fs.SetOutput(stdout)
+				c.fs.PrintDefaults()
+				return nil, 0, false
+			}
+			fmt.Fprintf(stderr, "%s: %v\n", c.fs.Name(), err)
+			return nil, 2, false
 		}
-		fmt.Fprintf(stderr, "%s: %v\n", c.fs.Name(), err)
-		return nil, 2, false
+		if c.fs.NArg() == 0 {
+			break
+		}
+		rest, args = append(rest, c.fs.Arg(0)), c.fs.Args()[1:]
 	}
 	if c.sid > 0xffff {
 		fmt.Fprintf(stderr, "%s: --sid: %d is not a session ID\n", c.fs.Name(), c.sid)
@@ -77,7 +90,7 @@ func (c *ctlFlags) parse(args []string, stdout, stderr io.Writer, usage string) 
 	if c.json {
 		c.format = "json"
 	}
-	return c.fs.Args(), 0, true
+	return rest, 0, true
 }
 
 // call sends the request and prints an error in one line if it fails.

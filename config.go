@@ -506,8 +506,8 @@ func (c *config) validate() error {
 	if c.AcctInterim < 0 {
 		return usagef("--acct-interim/acct_interim: must not be negative")
 	}
-	if c.AcctInterim > 0 && c.AcctInterim < 10*time.Second {
-		return usagef("--acct-interim/acct_interim: %v is shorter than 10s", c.AcctInterim)
+	if c.AcctInterim > 0 && c.AcctInterim < time.Second {
+		return usagef("--acct-interim/acct_interim: %v is shorter than 1s", c.AcctInterim)
 	}
 	if c.HookTimeout < time.Second {
 		return usagef("--hook-timeout/hook_timeout: %v is shorter than 1s", c.HookTimeout)

@@ -30,6 +30,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -42,7 +43,13 @@ const (
 	defaultCtlSocket = "/var/run/pppoed/pppoed.sock"
 	maxCtlRequest    = 4096
 	ctlIOTimeout     = 5 * time.Second
-	maxCtlConns      = 64 // connections served at once; more wait in the backlog
+	// maxCtlConns connections are open at once; more wait in the listen
+	// backlog. Of those, maxCtlWork at a time ask the loop and encode the
+	// answer: few, so that a storm of CLI calls cannot crowd the event
+	// loop off a router's one or two cores, while a client that is slow to
+	// send or to read holds a connection, not a worker.
+	maxCtlConns = 64
+	maxCtlWork  = 4
 )
 
 // ctlRequest is what a client asks.
@@ -130,6 +137,7 @@ type ctlServer struct {
 	errors atomic.Uint64
 	wg     sync.WaitGroup
 	conns  chan struct{} // a token per connection being served
+	work   chan struct{} // a token per request being answered
 }
 
 // listenCtl creates the control socket at path.
@@ -138,7 +146,7 @@ func listenCtl(path string) (*ctlServer, error) {
 		return nil, fmt.Errorf("control socket: %w", err)
 	}
 	if _, err := os.Lstat(path); err == nil {
-		if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+		if c, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"}); err == nil {
 			c.Close()
 			return nil, fmt.Errorf("control socket %s: another pppoed answers on it", path)
 		}
@@ -159,7 +167,7 @@ func listenCtl(path string) (*ctlServer, error) {
 		return nil, fmt.Errorf("control socket: %w", err)
 	}
 	ln.SetUnlinkOnClose(true)
-	return &ctlServer{path: path, ln: ln, conns: make(chan struct{}, maxCtlConns)}, nil
+	return &ctlServer{path: path, ln: ln, conns: make(chan struct{}, maxCtlConns), work: make(chan struct{}, maxCtlWork)}, nil
 }
 
 // start serves the socket for srv until close.
@@ -205,6 +213,7 @@ func (c *ctlServer) serve(conn *net.UnixConn) {
 	conn.SetDeadline(time.Now().Add(ctlIOTimeout))
 	var rep ctlReply
 	req, err := readCtlRequest(conn)
+	c.work <- struct{}{}
 	if err == nil {
 		rep, err = c.ask(req)
 	}
@@ -215,6 +224,9 @@ func (c *ctlServer) serve(conn *net.UnixConn) {
 		c.errors.Add(1)
 	}
 	if rep.Stat != nil {
+		// ReadMemStats stops the world for some microseconds; the
+		// runtime/metrics package would not, but costs the router binary
+		// 65 KB.
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		rep.Stat.GoHeapBytes = ms.HeapAlloc
@@ -222,6 +234,7 @@ func (c *ctlServer) serve(conn *net.UnixConn) {
 		rep.Stat.CtlErrors = c.errors.Load()
 	}
 	b, _ := json.Marshal(rep)
+	<-c.work
 	conn.Write(append(b, '\n'))
 }
 
@@ -266,8 +279,11 @@ func readRSS() uint64 {
 	if err != nil {
 		return 0
 	}
-	var size, rss uint64
-	fmt.Sscan(string(b), &size, &rss)
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	rss, _ := strconv.ParseUint(f[1], 10, 64)
 	return rss * uint64(os.Getpagesize())
 }
 
@@ -507,8 +523,9 @@ func (w *lagWindow) max() time.Duration { return max(w.cur, w.prev) }
 // dialCtl sends req to the daemon at path and returns its reply.
 func dialCtl(ctx context.Context, path string, req ctlRequest) (ctlReply, error) {
 	var rep ctlReply
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "unix", path)
+	// DialUnix, not Dialer.DialContext: the generic dialer drags the DNS
+	// resolver into the router binary.
+	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"})
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ECONNREFUSED) {
 			return rep, fmt.Errorf("no pppoed answers on %s (is it running? --ctl-socket names another socket)", path)
@@ -516,7 +533,11 @@ func dialCtl(ctx context.Context, path string, req ctlRequest) (ctlReply, error)
 		return rep, err
 	}
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(2 * ctlIOTimeout))
+	deadline := time.Now().Add(2 * ctlIOTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	conn.SetDeadline(deadline)
 	b, _ := json.Marshal(req)
 	if _, err := conn.Write(append(b, '\n')); err != nil {
 		return rep, err

@@ -161,11 +161,30 @@ func dataPaths(t testing.TB) map[string]func() {
 	down := make([]byte, headroom+1400)
 	copy(down[headroom:], ipv4("192.0.2.1", "10.0.0.2", 1400))
 	echo := sessionFrame(h.sid, clientMAC, protoLCP, []byte{byte(cpEchoReq), 3, 0, 8, 1, 2, 3, 4})
+	// The session rate-limited so far up that nothing is dropped, for the
+	// token buckets' cost, and the limit lifted again after.
+	sess := h.s.sessions.lookup(h.sid)
+	limited := sess.path.(*tunSession)
+	high := rateLimit{down: 10_000_000, up: 10_000_000}
+	acct := make([]byte, 0, 1024)
 	return map[string]func(){
 		"upstream packet":   func() { dp.forward(h.ifc, up) },
 		"downstream packet": func() { dp.forwardDown(down) },
-		"LCP Echo-Request":  func() { inject(h.s, h.ifc, echo) },
-		"keepalive tick":    func() { h.s.onTick(h.s.clock) },
+		"upstream packet, rate-limited": func() {
+			limited.setRate(high)
+			dp.forward(h.ifc, up)
+			limited.setRate(rateLimit{})
+		},
+		"downstream packet, rate-limited": func() {
+			limited.setRate(high)
+			dp.forwardDown(down)
+			limited.setRate(rateLimit{})
+		},
+		"accounting record": func() {
+			acct = appendAcctRecord(acct[:0], acctInterim, sess, h.s.clock, trafficCounts{1 << 40, 1 << 30, 1 << 41, 1 << 31})
+		},
+		"LCP Echo-Request": func() { inject(h.s, h.ifc, echo) },
+		"keepalive tick":   func() { h.s.onTick(h.s.clock) },
 	}
 }
 

@@ -232,6 +232,12 @@ func TestIntegrationManySessions(t *testing.T) {
 		t.Fatalf("%d distinct addresses, want %d", len(seen), n)
 	}
 	t.Logf("%s", regexp.MustCompile(`summary: .*`).FindString(c.log.String()))
+	// The client can see its last IPCP open a moment before the server
+	// logs its own.
+	deadline := time.Now().Add(10 * time.Second)
+	for strings.Count(srv.log.String(), `msg="session up"`) < n && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
 	if got := strings.Count(srv.log.String(), `msg="session up"`); got != n {
 		t.Fatalf("server logged %d sessions up, want %d", got, n)
 	}

@@ -434,6 +434,15 @@ config pppoed 'b'
 		},
 	}
 
+	// Every section but main gets a control socket of its own, last.
+	for i := range tests {
+		for j := range tests[i].want {
+			if w := &tests[i].want[j]; w.name != "main" {
+				w.command = append(w.command, "--ctl-socket", "/var/run/pppoed/"+w.name+".sock")
+			}
+		}
+	}
+
 	// Every command line the init script builds must get past pppoed's
 	// own flag parser and validation, so a renamed flag fails here and not
 	// on a router. -O files are swapped for an empty one: validation reads
@@ -598,6 +607,7 @@ var owShellFiles = []string{
 	owDefaults,
 	"openwrt/files/pppoed.postinst",
 	"openwrt/files/pppoed.prerm",
+	"openwrt/files/pppoed.rpcd",
 	owIPK,
 	owRunner,
 	"test/openwrt/stubs.sh",
@@ -917,6 +927,9 @@ func owCheckIPK(t *testing.T, ipk []byte, arch, ver, bin string, epoch int64) {
 		"./usr/":                        {0o755, tar.TypeDir},
 		"./usr/sbin/":                   {0o755, tar.TypeDir},
 		"./usr/sbin/pppoed":             {0o755, tar.TypeReg},
+		"./usr/libexec/":                {0o755, tar.TypeDir},
+		"./usr/libexec/rpcd/":           {0o755, tar.TypeDir},
+		"./usr/libexec/rpcd/pppoed":     {0o755, tar.TypeReg},
 	}
 	var dataNames []string
 	for _, e := range data {
@@ -939,6 +952,7 @@ func owCheckIPK(t *testing.T, ipk []byte, arch, ver, bin string, epoch int64) {
 		"./etc/config/pppoed":           owConfig,
 		"./etc/ppp/pppoed-chap-secrets": "openwrt/files/pppoed-chap-secrets",
 		"./etc/uci-defaults/50-pppoed":  owDefaults,
+		"./usr/libexec/rpcd/pppoed":     "openwrt/files/pppoed.rpcd",
 	} {
 		want, err := os.ReadFile(src)
 		if err != nil {

@@ -349,8 +349,11 @@ func (ks *kernelSession) applyRate() {
 	case r.up > 0:
 		if was.up == 0 {
 			tc("qdisc", "replace", "dev", dev, "handle", "ffff:", "ingress")
+		} else {
+			// matchall cannot change a filter in place (EEXIST).
+			tc("filter", "del", "dev", dev, "parent", "ffff:", "protocol", "all", "prio", "1")
 		}
-		tc("filter", "replace", "dev", dev, "parent", "ffff:", "protocol", "all", "prio", "1", "matchall",
+		tc("filter", "add", "dev", dev, "parent", "ffff:", "protocol", "all", "prio", "1", "matchall",
 			"action", "police", "rate", kbit(r.up), "burst", burst(r.up), "conform-exceed", "drop")
 	case was.up > 0:
 		tc("qdisc", "del", "dev", dev, "handle", "ffff:", "ingress")

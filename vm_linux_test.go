@@ -50,7 +50,7 @@ func TestVMKernelMode(t *testing.T) {
 	groups := vmAuths
 	if os.Getenv("PPPOED_VM_AC_CMD") == "" {
 		// pppoed's own accounting: exact counters and -T in kernel mode.
-		groups = append(groups[:len(groups):len(groups)], "accounting")
+		groups = append(groups[:len(groups):len(groups)], "accounting", "ratelimit")
 	}
 	for _, auth := range groups {
 		t.Run(auth, func(t *testing.T) {
@@ -193,9 +193,9 @@ func parseVMChecks(out []byte) map[string]*vmChecks {
 			get(auth).pass = append(get(auth).pass, rest)
 		case "FAIL":
 			get(auth).fail = append(get(auth).fail, rest)
-		case "IPERF":
+		case "IPERF", "RATE":
 			auth, _, _ = strings.Cut(rest, " ")
-			get(auth).info = append(get(auth).info, fmt.Sprintf("iperf3 %s", rest))
+			get(auth).info = append(get(auth).info, fmt.Sprintf("%s %s", strings.ToLower(kind), rest))
 		}
 	}
 	return m

@@ -91,9 +91,10 @@ files=$root/openwrt/files
 # Modes as OpenWrt's INSTALL_BIN (0755), INSTALL_CONF (0600) and
 # INSTALL_DATA (0644) give them. The top directory becomes "./" in the
 # tar, which opkg lays over /, so it must be 0755 and not mktemp's 0700.
-install -d -m0755 "$pkg" "$pkg/usr" "$pkg/usr/sbin" "$pkg/etc" "$pkg/etc/init.d" \
+install -d -m0755 "$pkg" "$pkg/usr" "$pkg/usr/sbin" "$pkg/usr/libexec" "$pkg/usr/libexec/rpcd" "$pkg/etc" "$pkg/etc/init.d" \
 	"$pkg/etc/config" "$pkg/etc/ppp" "$pkg/etc/uci-defaults"
 install -m0755 "$bin" "$pkg/usr/sbin/pppoed"
+install -m0755 "$files/pppoed.rpcd" "$pkg/usr/libexec/rpcd/pppoed"
 install -m0755 "$root/init.d/pppoed" "$pkg/etc/init.d/pppoed"
 install -m0600 "$files/pppoed.config" "$pkg/etc/config/pppoed"
 install -m0600 "$files/pppoed-chap-secrets" "$pkg/etc/ppp/pppoed-chap-secrets"

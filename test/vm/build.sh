@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # build.sh builds the kernel and initramfs that run.sh boots: Debian 12's own
 # kernel (this host's has no PPP) and a busybox initramfs holding Debian's
-# pppd, rp-pppoe, iproute2, nftables, iptables, iperf3 and tcpdump with the
-# PPP, veth, tun, netfilter and virtio modules. Nothing from Debian's mirror
+# pppd, rp-pppoe, iproute2 (ip and tc), nftables, iptables, iperf3 and
+# tcpdump with the PPP, veth, tun, netfilter, tc (tbf, ingress, matchall,
+# police) and virtio modules. Nothing from Debian's mirror
 # is installed on the host: the .debs are fetched with apt-get and unpacked
 # with dpkg -x. Only the host tools it needs (qemu-system-x86, xz, and
 # gcc/make/patch for the kernel-mode pppoe-server) are installed, when
@@ -168,7 +169,7 @@ copy_elf() { # a binary or library and its shared-library closure
 cp "$S/bin/busybox" bin/
 for a in $(bin/busybox --list); do [[ -e bin/$a ]] || ln -s busybox "bin/$a"; done
 for b in /usr/sbin/pppd /usr/sbin/pppoe /usr/sbin/pppoe-server /usr/sbin/pppoe-discovery \
-	/bin/ip /usr/sbin/nft /usr/sbin/xtables-nft-multi /usr/sbin/xtables-legacy-multi \
+	/bin/ip /sbin/tc /usr/sbin/nft /usr/sbin/xtables-nft-multi /usr/sbin/xtables-legacy-multi \
 	/usr/bin/iperf3 /usr/bin/tcpdump /bin/kmod /bin/bash /bin/dash /bin/ps /usr/bin/pgrep /usr/bin/pkill; do
 	rm -f "bin/${b##*/}"
 	copy_elf "$S$b"
@@ -193,7 +194,8 @@ mkdir -p etc/ppp/plugins && ln -s /usr/lib/pppd/2.4.9/rp-pppoe.so etc/ppp/plugin
 mods="virtio_pci 9pnet_virtio 9p virtio_console
 	slhc ppp_generic pppox pppoe ppp_async veth tun
 	nf_tables nft_chain_nat nft_nat nft_masq nft_ct nft_compat
-	ip_tables iptable_nat iptable_mangle iptable_filter xt_MASQUERADE xt_TCPMSS xt_tcpmss xt_tcpudp xt_conntrack xt_nat xt_comment"
+	ip_tables iptable_nat iptable_mangle iptable_filter xt_MASQUERADE xt_TCPMSS xt_tcpmss xt_tcpudp xt_conntrack xt_nat xt_comment
+	sch_tbf sch_ingress cls_matchall act_police"
 [[ -e $K/lib/modules/$kver/modules.dep ]] || kmod depmod -b "$K" "$kver"
 M=lib/modules/$kver
 mkdir -p "$M"

@@ -19,6 +19,8 @@
 #   POOL     the size of AC_CMD's address pool (default 8)
 #   ACCOUNTING=0  skip the accounting checks (counters and -T), which run
 #            once after the methods, for pppoed only
+#   RATELIMIT=0   skip the rate limit checks (tc on pppN, set rate), which
+#            run once after those
 #
 # Each check prints "PASS <auth>/<name>" or "FAIL <auth>/<name>: <why>";
 # the script exits 1 if any failed.
@@ -79,7 +81,7 @@ client() {
 	mschapv2) unset 'refuse[3]' ;;
 	esac
 	: >"/tmp/cli-$name.log"
-	ip netns exec cli pppd "$@" user alice password "$pw" "${refuse[@]}" unit "$unit" \
+	ip netns exec cli pppd "$@" user "${CLIENT_USER:-alice}" password "$pw" "${refuse[@]}" unit "$unit" \
 		noauth noipdefault usepeerdns nodefaultroute nodetach maxfail 1 \
 		debug logfile "/tmp/cli-$name.log" >/dev/null 2>&1 &
 	printf -v "pid_$name" %s $!
@@ -317,7 +319,59 @@ run_accounting() {
 	return 0
 }
 
+# run_ratelimit checks kernel-mode rate limits: a user whose chap-secrets
+# line says 2048/512 downloads at 2048 kbit/s (tbf on pppN) within 15 %,
+# and `pppoed set rate` changes it on the live session.
+run_ratelimit() {
+	auth=ratelimit
+	local fails_before=$failed got dev
+	printf '%s\n' require-chap >/etc/ppp/pppoe-server-options
+	echo 'limited * s3cret * 2048/512' >>/etc/ppp/chap-secrets
+	rm -f /tmp/ac.log /tmp/cli-*.log
+	step "ratelimit: start the AC with a control socket"
+	ip netns exec srv bash -c "exec $AC_CMD --ctl-socket /tmp/ctl.sock" >/tmp/ac.log 2>&1 &
+	local ac=$!
+	waitfor 10 grep -q 'msg=listening' /tmp/ac.log || { fail ac-start "no msg=listening"; dump_logs; kill -9 $ac; wait; return; }
+	CLIENT_USER=limited auth=chap kernel_client r 6 s3cret
+	if ! waitfor "$UP_TIMEOUT" has_addr ppp6; then
+		fail session-up "no address on ppp6 within ${UP_TIMEOUT}s"
+		dump_logs
+		{ kill -9 "$pid_r" $ac && wait; } 2>/dev/null
+		return
+	fi
+	dev=$(srv_ppp | head -1)
+	waitfor 5 eval 'ip netns exec srv tc qdisc show dev "$dev" | grep -q tbf' && pass tc-tbf ||
+		fail tc-tbf "no tbf qdisc on $dev: $(ip netns exec srv tc qdisc show dev "$dev" | tr '\n' ' ')"
+	waitfor 5 eval 'ip netns exec srv tc filter show dev "$dev" parent ffff: | grep -q police' && pass tc-police ||
+		fail tc-police "no police filter on $dev's ingress"
+	ip netns exec srv iperf3 -s -B $LOCAL -D -I /run/iperf3.pid
+	sleep 0.5
+	# rate DIR WANT: iperf3 for 6 s (the first second left out), within 15 %.
+	rate() {
+		local flag='' want=$2
+		[[ $1 == down ]] && flag=-R
+		got=$(ip netns exec cli iperf3 -c $LOCAL -t 7 -O 1 -f k $flag | awk '/receiver/ {for (i = 1; i < NF; i++) if ($(i + 1) == "Kbits/sec") print $i}')
+		echo "RATE ratelimit $1 $got kbit/s, limit $want"
+		[[ -n $got ]] && awk -v g="$got" -v w="$want" 'BEGIN {exit !(g >= w * 0.85 && g <= w * 1.15)}'
+	}
+	rate down 2048 && pass rate-down || fail rate-down "$got kbit/s, want 2048 +- 15 %"
+	rate up 512 || echo "   (upstream policing gives TCP $got kbit/s against 512)"
+	ip netns exec srv /mnt/host/pppoed set rate --user limited 4096/1024 --ctl-socket /tmp/ctl.sock >/dev/null
+	sleep 0.5
+	rate down 4096 && pass set-rate || fail set-rate "$got kbit/s after set rate 4096, want 4096 +- 15 %"
+	grep -q 'msg=failed' /tmp/ac.log && fail tc-commands "$(grep 'msg=failed' /tmp/ac.log | head -2)" || pass tc-commands
+	kill "$(cat /run/iperf3.pid)" 2>/dev/null
+	kill "$pid_r"
+	waitfor 5 dead "$pid_r" || kill -9 "$pid_r"
+	kill -TERM $ac
+	waitfor 5 dead $ac || kill -9 $ac
+	wait
+	((failed > fails_before)) && dump_logs
+	return 0
+}
+
 for a in $AUTH; do run_auth "$a"; done
 [[ -z $rp && ${ACCOUNTING:-1} == 1 ]] && run_accounting
+[[ -z $rp && ${RATELIMIT:-1} == 1 ]] && run_ratelimit
 step "done: $failed failed"
 ((failed == 0))

@@ -105,7 +105,7 @@ tarc() {
 		--mtime="@$epoch" -cf - "$@"
 }
 
-(cd "$pkg" && tarc .) | gzip -n >"$work/data.tar.gz"
+(cd "$pkg" && tarc .) | gzip -9n >"$work/data.tar.gz"
 installed_size=$(gzip -dc "$work/data.tar.gz" | wc -c)
 
 install -d -m0755 "$ctl"

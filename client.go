@@ -700,7 +700,6 @@ func (d *dialer) startTUN(cs *csess) error {
 		return err
 	}
 	name := t.name()
-	fmt.Fprintf(d.out, "session %d tun: %s\n", cs.idx, name)
 	if err := t.setAddr(cs.ipcpL.local, cs.ipcpL.peerAddr); err != nil {
 		t.close()
 		return err
@@ -716,6 +715,8 @@ func (d *dialer) startTUN(cs *csess) error {
 		}
 	}
 	cs.tunP.Store(t)
+	// Printed once the device forwards, so whoever reads it can use it.
+	defer fmt.Fprintf(d.out, "session %d tun: %s\n", cs.idx, name)
 	cs.tunWg.Add(1)
 	w := d.sessL.newWriter()
 	go func() {

@@ -138,6 +138,7 @@ type ctlServer struct {
 	wg     sync.WaitGroup
 	conns  chan struct{} // a token per connection being served
 	work   chan struct{} // a token per request being answered
+	done   chan struct{} // closed at shutdown: the loop answers no more
 }
 
 // listenCtl creates the control socket at path.
@@ -167,7 +168,8 @@ func listenCtl(path string) (*ctlServer, error) {
 		return nil, fmt.Errorf("control socket: %w", err)
 	}
 	ln.SetUnlinkOnClose(true)
-	return &ctlServer{path: path, ln: ln, conns: make(chan struct{}, maxCtlConns), work: make(chan struct{}, maxCtlWork)}, nil
+	return &ctlServer{path: path, ln: ln, conns: make(chan struct{}, maxCtlConns), work: make(chan struct{}, maxCtlWork),
+		done: make(chan struct{})}, nil
 }
 
 // start serves the socket for srv until close.
@@ -178,7 +180,10 @@ func (c *ctlServer) start(srv *server) {
 	go c.runCtl()
 }
 
+// close stops serving; the loop has stopped, so requests still waiting
+// for it get an error at once.
 func (c *ctlServer) close() {
+	close(c.done)
 	c.ln.Close()
 	c.wg.Wait()
 }
@@ -268,6 +273,8 @@ func (c *ctlServer) ask(req ctlRequest) (ctlReply, error) {
 			rep.Error = "failed"
 		}
 		return rep, nil
+	case <-c.done:
+		return ctlReply{}, errors.New("pppoed is shutting down")
 	case <-time.After(ctlIOTimeout):
 		return ctlReply{}, errors.New("the daemon did not answer in time")
 	}

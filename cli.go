@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strconv"
@@ -105,56 +106,55 @@ func (c *ctlFlags) call(stderr io.Writer) (ctlReply, int) {
 	return rep, 0
 }
 
+// showViews are what `pppoed show` shows, each with the formats it can
+// print.
+var showViews = map[string]struct {
+	filters bool
+	usage   string
+	formats map[string]func(io.Writer, *ctlReply)
+}{
+	"sessions": {true, "pppoed show sessions [--json] [--user U] [--mac M] [--ip A] [--sid N]", map[string]func(io.Writer, *ctlReply){
+		"table": func(w io.Writer, r *ctlReply) { printSessions(w, r.Sessions) },
+		"json":  func(w io.Writer, r *ctlReply) { printJSON(w, r.Sessions) },
+	}},
+	"stat": {false, "pppoed show stat [--json | --format prometheus]", map[string]func(io.Writer, *ctlReply){
+		"table":      func(w io.Writer, r *ctlReply) { printStat(w, r.Stat) },
+		"json":       func(w io.Writer, r *ctlReply) { printJSON(w, r.Stat) },
+		"prometheus": func(w io.Writer, r *ctlReply) { io.WriteString(w, prometheusText(r.Stat)) },
+	}},
+}
+
 func cmdShow(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	what := ""
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		what, args = args[0], args[1:]
 	}
-	switch what {
-	case "sessions":
-		c := newCtlFlags("show sessions", true, true)
-		c.req.Cmd = "sessions"
-		if _, code, ok := c.parse(args, stdout, stderr, "pppoed show sessions [--json] [--user U] [--mac M] [--ip A] [--sid N]"); !ok {
-			return code
-		}
-		rep, code := c.call(stderr)
-		if code != 0 {
-			return code
-		}
-		switch c.format {
-		case "json":
-			return printJSON(stdout, rep.Sessions)
-		case "table":
-			printSessions(stdout, rep.Sessions)
-			return 0
-		}
-		fmt.Fprintf(stderr, "pppoed show sessions: --format %q is not table or json\n", c.format)
-		return 2
-	case "stat":
-		c := newCtlFlags("show stat", false, true)
-		c.req.Cmd = "stat"
-		if _, code, ok := c.parse(args, stdout, stderr, "pppoed show stat [--json | --format prometheus]"); !ok {
-			return code
-		}
-		rep, code := c.call(stderr)
-		if code != 0 {
-			return code
-		}
-		switch c.format {
-		case "json":
-			return printJSON(stdout, rep.Stat)
-		case "table":
-			printStat(stdout, rep.Stat)
-			return 0
-		case "prometheus":
-			io.WriteString(stdout, prometheusText(rep.Stat))
-			return 0
-		}
-		fmt.Fprintf(stderr, "pppoed show stat: --format %q is not table, json or prometheus\n", c.format)
+	v, ok := showViews[what]
+	if !ok {
+		fmt.Fprintln(stderr, "pppoed show: say what: sessions or stat")
 		return 2
 	}
-	fmt.Fprintln(stderr, "pppoed show: say what: sessions or stat")
-	return 2
+	c := newCtlFlags("show "+what, v.filters, true)
+	c.req.Cmd = what
+	rest, code, ok := c.parse(args, stdout, stderr, v.usage)
+	if !ok {
+		return code
+	}
+	if len(rest) > 0 {
+		fmt.Fprintf(stderr, "pppoed show %s: unexpected argument %q\n", what, rest[0])
+		return 2
+	}
+	render, ok := v.formats[c.format]
+	if !ok {
+		fmt.Fprintf(stderr, "pppoed show %s: --format %q is not one of %s\n", what, c.format, strings.Join(slices.Sorted(maps.Keys(v.formats)), ", "))
+		return 2
+	}
+	rep, code := c.call(stderr)
+	if code != 0 {
+		return code
+	}
+	render(stdout, &rep)
+	return 0
 }
 
 func cmdTerminate(args []string, _ io.Reader, stdout, stderr io.Writer) int {

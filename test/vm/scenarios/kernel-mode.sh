@@ -266,6 +266,31 @@ run_auth() {
 	return 0
 }
 
+# start_pppoed ARGS... starts $AC_CMD ARGS... in srv for the checks after
+# the methods' (pppoed only); its pid lands in ac. It fails, logged, when
+# pppoed never listens.
+start_pppoed() {
+	rm -f /tmp/ac.log /tmp/cli-*.log
+	step "$auth: start the AC in srv with $*"
+	ip netns exec srv bash -c "exec $AC_CMD $*" >/tmp/ac.log 2>&1 &
+	ac=$!
+	waitfor 10 grep -q 'msg=listening' /tmp/ac.log && return 0
+	fail ac-start "no msg=listening"
+	dump_logs
+	kill -9 $ac
+	wait
+	return 1
+}
+
+# stop_pppoed CLIENT_PID ends the client and then the AC.
+stop_pppoed() {
+	kill "$1" 2>/dev/null
+	waitfor 5 dead "$1" || kill -9 "$1"
+	kill -TERM $ac
+	waitfor 5 dead $ac || kill -9 $ac
+	wait
+}
+
 # run_accounting checks pppoed's per-session accounting in kernel mode:
 # the end line's counters against a known number of bytes through the
 # session, and -T as data idleness (LCP echoes every second do not count).
@@ -273,11 +298,8 @@ run_accounting() {
 	auth=accounting
 	local fails_before=$failed got t
 	printf '%s\n' require-chap 'lcp-echo-interval 1' 'lcp-echo-failure 10' >/etc/ppp/pppoe-server-options
-	rm -f /tmp/ac.log /tmp/cli-*.log
-	step "accounting: start the AC with -T 3 in srv"
-	ip netns exec srv bash -c "exec $AC_CMD -T 3" >/tmp/ac.log 2>&1 &
-	local ac=$!
-	waitfor 10 grep -q 'msg=listening' /tmp/ac.log || { fail ac-start "no msg=listening"; dump_logs; kill -9 $ac; wait; return; }
+	local ac
+	start_pppoed -T 3 || return
 	auth=chap kernel_client g 5 s3cret
 	if ! waitfor "$UP_TIMEOUT" has_addr ppp5; then
 		fail session-up "no address on ppp5 within ${UP_TIMEOUT}s"
@@ -311,10 +333,8 @@ run_accounting() {
 	else
 		fail idle-timeout "no session ended within 8 s of silence"
 	fi
-	waitfor 5 dead "$pid_g" && pass client-ended || { fail client-ended "pppd still runs"; kill -9 "$pid_g"; }
-	kill -TERM $ac
-	waitfor 5 dead $ac || kill -9 $ac
-	wait
+	waitfor 5 dead "$pid_g" && pass client-ended || fail client-ended "pppd still runs"
+	stop_pppoed "$pid_g"
 	((failed > fails_before)) && dump_logs
 	return 0
 }
@@ -327,11 +347,8 @@ run_ratelimit() {
 	local fails_before=$failed got dev
 	printf '%s\n' require-chap >/etc/ppp/pppoe-server-options
 	echo 'limited * s3cret * 2048/512' >>/etc/ppp/chap-secrets
-	rm -f /tmp/ac.log /tmp/cli-*.log
-	step "ratelimit: start the AC with a control socket"
-	ip netns exec srv bash -c "exec $AC_CMD --ctl-socket /tmp/ctl.sock" >/tmp/ac.log 2>&1 &
-	local ac=$!
-	waitfor 10 grep -q 'msg=listening' /tmp/ac.log || { fail ac-start "no msg=listening"; dump_logs; kill -9 $ac; wait; return; }
+	local ac
+	start_pppoed --ctl-socket /tmp/ctl.sock || return
 	CLIENT_USER=limited auth=chap kernel_client r 6 s3cret
 	if ! waitfor "$UP_TIMEOUT" has_addr ppp6; then
 		fail session-up "no address on ppp6 within ${UP_TIMEOUT}s"
@@ -361,11 +378,7 @@ run_ratelimit() {
 	rate down 4096 && pass set-rate || fail set-rate "$got kbit/s after set rate 4096, want 4096 +- 15 %"
 	grep -q 'msg=failed' /tmp/ac.log && fail tc-commands "$(grep 'msg=failed' /tmp/ac.log | head -2)" || pass tc-commands
 	kill "$(cat /run/iperf3.pid)" 2>/dev/null
-	kill "$pid_r"
-	waitfor 5 dead "$pid_r" || kill -9 "$pid_r"
-	kill -TERM $ac
-	waitfor 5 dead $ac || kill -9 $ac
-	wait
+	stop_pppoed "$pid_r"
 	((failed > fails_before)) && dump_logs
 	return 0
 }

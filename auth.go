@@ -241,12 +241,15 @@ func (s *session) newAuthRequest(id uint8, user string) *authRequest {
 	a.user, a.reqID = user, id
 	a.seq++
 	return &authRequest{
-		key:    authKey{sid: s.id, gen: s.gen, seq: a.seq},
-		method: a.method,
-		chapID: id,
-		user:   user,
-		peer:   s.peer,
-		iface:  s.iface.name,
+		key:           authKey{sid: s.id, gen: s.gen, seq: a.seq},
+		method:        a.method,
+		chapID:        id,
+		user:          user,
+		peer:          s.peer,
+		iface:         s.iface.name,
+		ourMAC:        s.iface.mac,
+		acctSessionID: s.acctSessionID,
+		line:          s.line,
 	}
 }
 
@@ -260,6 +263,9 @@ func (s *session) authAnswered(res authResult) {
 	a := &s.auth
 	a.pending = false
 	id := a.reqID
+	if res.ok && a.method == authMSCHAPv2 && res.mustHaveSuccess {
+		res = authResult{reason: "RADIUS accepted without MS-CHAP2-Success"}
+	}
 	if !res.ok {
 		msg := res.message
 		if msg == "" {
@@ -274,7 +280,11 @@ func (s *session) authAnswered(res authResult) {
 		case authCHAP:
 			s.sendCP(protoCHAP, chapFailure, id, []byte(msg), nil, nil)
 		case authMSCHAPv2:
-			s.sendCP(protoCHAP, chapFailure, id, []byte(mschapv2Failure(691, a.challenge, msg)), nil, nil)
+			f := res.chapFailure
+			if f == "" {
+				f = mschapv2Failure(691, a.challenge, msg)
+			}
+			s.sendCP(protoCHAP, chapFailure, id, []byte(f), nil, nil)
 		}
 		s.authFailed(res.reason, false)
 		return
@@ -309,7 +319,10 @@ func (s *session) authAnswered(res authResult) {
 		a.success = cmp.Or(res.message, "Welcome")
 		s.sendCP(protoCHAP, chapSuccess, id, []byte(a.success), nil, nil)
 	case authMSCHAPv2:
-		a.success = res.chapSuccess + " M=" + cmp.Or(res.message, "Welcome")
+		a.success = res.chapSuccess
+		if !strings.Contains(a.success, " M=") {
+			a.success += " M=" + cmp.Or(res.message, "Welcome")
+		}
 		s.sendCP(protoCHAP, chapSuccess, id, []byte(a.success), nil, nil)
 	}
 	s.enterNetworkPhase()

@@ -60,6 +60,11 @@ type authRequest struct {
 	password  []byte // PAP
 	challenge []byte // CHAP-MD5 and MS-CHAPv2: the challenge we sent
 	response  []byte // CHAP-MD5: the 16-byte value; MS-CHAPv2: the 49-byte response
+
+	// For RADIUS: who we are to the peer, and what the line says.
+	ourMAC        hwAddr
+	acctSessionID string
+	line          *lineID // nil without a TR-101 tag
 	chapID    uint8  // the Identifier of the PAP request or CHAP response; CHAP-MD5 hashes it
 }
 
@@ -73,6 +78,17 @@ type authResult struct {
 	// chapSuccess is MS-CHAPv2's authenticator response ("S=..."), which
 	// proves to the peer that we know its password too.
 	chapSuccess string
+	// chapFailure is a whole MS-CHAPv2 Failure message ("E=691 R=0 ..."),
+	// when RADIUS gave one.
+	chapFailure string
+	// mustHaveSuccess: an Accept for MS-CHAPv2 without MS-CHAP2-Success
+	// is a failure, as the peer cannot authenticate us.
+	mustHaveSuccess bool
+	source          string // "radius", or "" for the secrets files
+
+	pool        string        // Framed-Pool: a named pool to take the address from
+	acctInterim time.Duration // Acct-Interim-Interval; 0: the configured one
+	class       [][]byte      // Class, echoed in accounting
 
 	addr           netip.Addr    // a fixed address; invalid: one from the pool
 	sessionTimeout time.Duration // 0: none

@@ -73,6 +73,9 @@ type config struct {
 	DefaultRate       string        `toml:"default_rate"`
 	MaxSessionsUser   int           `toml:"max_sessions_per_user"`
 	MaxSessionsPolicy string        `toml:"max_sessions_per_user_policy"`
+	PADODelay         string        `toml:"pado_delay"`
+	Radius            radiusConfig  `toml:"radius"`
+	Pools             []poolConfig  `toml:"pool"`
 
 	// Derived by validate.
 	localIP       netip.Addr
@@ -81,6 +84,7 @@ type config struct {
 	sessionType   uint16
 	opts          *pppOptions
 	defaultRate   rateLimit
+	padoDelay     []padoStep
 
 	// Command-line only.
 	checkPool bool
@@ -112,6 +116,13 @@ func defaultConfig() *config {
 		HookTimeout:       30 * time.Second,
 		MaxSessionsPolicy: "deny",
 	}
+}
+
+// poolConfig is a named pool, [[pool]], for RADIUS's Framed-Pool.
+type poolConfig struct {
+	Name  string `toml:"name"`
+	First string `toml:"first"`
+	Size  int    `toml:"size"`
 }
 
 // usageError is a bad flag, key or value. main prints it in one line and
@@ -274,6 +285,7 @@ func newFlagSet(cfg *config, configPath *string) *flag.FlagSet {
 	fs.StringVar(&cfg.DefaultRate, "default-rate", cfg.DefaultRate, "rate limit for sessions without one of their own, `down/up` in kbit/s")
 	fs.IntVar(&cfg.MaxSessionsUser, "max-sessions-per-user", cfg.MaxSessionsUser, "at most `n` sessions per user name (0: no limit)")
 	fs.StringVar(&cfg.MaxSessionsPolicy, "max-sessions-per-user-policy", cfg.MaxSessionsPolicy, "over the limit: deny the new login, or replace the oldest session")
+	fs.StringVar(&cfg.PADODelay, "pado-delay", cfg.PADODelay, "delay PADOs by load, accel-ppp's `syntax`: 0,100:100,200:500,-1:1000 (ms up to sessions; -1:... no PADO above)")
 	return fs
 }
 
@@ -553,6 +565,15 @@ func (c *config) validate() error {
 			return usagef("-R/first_remote_ip with -N/max_sessions: %v", err)
 		}
 	}
+	for _, p := range c.Pools {
+		first, err := parseIPv4(p.First)
+		if err != nil {
+			return usagef("pool %q: first: %v", p.Name, err)
+		}
+		if err := c.pool.addNamed(p.Name, first, p.Size); err != nil {
+			return usagef("[[pool]]: %v", err)
+		}
+	}
 	if c.pool.contains(c.localIP) {
 		return usagef("-L/local_ip: %s is inside the client pool", c.localIP)
 	}
@@ -574,6 +595,25 @@ func (c *config) validate() error {
 		}
 		if c.LogFile == "" {
 			c.LogFile = c.opts.logFile
+		}
+	}
+	if c.opts.radiusPlugin && !c.Radius.enabled() {
+		// rp-pppoe's RADIUS setup as it is: pppd's radius.so and radcli's
+		// files. [radius] in the TOML file wins over it.
+		path := c.opts.radiusConfig
+		if path == "" {
+			path = defaultRadcliConfig
+		}
+		if err := loadRadcli(path, &c.Radius); err != nil {
+			return usagef("-O/options_file: %v", err)
+		}
+	}
+	if err := c.Radius.finish(c); err != nil {
+		return err
+	}
+	if c.PADODelay != "" {
+		if c.padoDelay, err = parsePADODelay(c.PADODelay); err != nil {
+			return usagef("--pado-delay/pado_delay: %v", err)
 		}
 	}
 	return c.applyPPPOverrides(c.opts)

@@ -10,6 +10,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -160,6 +161,11 @@ func (s *server) onPADI(ifc *iface, p *discoveryPacket, t *discoveryTags) {
 		s.drop(ifc, dropMACLimit, nil)
 		return
 	}
+	delay, ok := padoDelay(s.cfg.padoDelay, s.sessions.active)
+	if !ok {
+		s.drop(ifc, dropFull, nil)
+		return
+	}
 
 	o := &s.out
 	o.reset(p.src, ifc.mac, codePADO, 0)
@@ -186,6 +192,12 @@ func (s *server) onPADI(ifc *iface, p *discoveryPacket, t *discoveryTags) {
 	}
 	if t.hasHostUniq {
 		o.add(tagHostUniq, t.hostUniq)
+	}
+	if delay > 0 {
+		o.etherType = s.cfg.discoveryType
+		f := o.appendTo(nil)
+		time.AfterFunc(delay, func() { s.events.post(delayedPADO{ifc, f}) })
+		return
 	}
 	s.stats.add(statPADO)
 	s.send(ifc, o)
@@ -253,6 +265,13 @@ func (s *server) onPADR(ifc *iface, p *discoveryPacket, t *discoveryTags) {
 		sess.relayID = append([]byte{}, t.relayID...)
 	}
 	sess.maxPayload = maxPayloadFor(ifc, t.maxPayload)
+	if t.hasLine {
+		sess.line = &lineID{circuitID: bytes.Clone(t.line.circuitID), remoteID: bytes.Clone(t.line.remoteID)}
+	}
+	if s.radAcct != nil {
+		s.acctSeq++
+		sess.acctSessionID = s.radAcct.sessionID(s.acctSeq)
+	}
 	sess.started = now
 	sess.deadline = now.Add(s.cfg.SetupTimeout)
 	// The data path is ready before the PADS: in kernel mode the kernel's

@@ -203,8 +203,42 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, hup <-chan os.Sig
 			}
 		}()
 	}
-	srv := newServer(cfg, log, ifaces, path, nil, time.Now)
+	var auth authenticator
+	var rad *radiusClient
+	var radAcct *radiusAccounting
+	if rc := &cfg.Radius; rc.enabled() {
+		var err error
+		if rad, err = newRadiusClient(rc, log); err != nil {
+			path.close()
+			return err
+		}
+		if radAcct, err = newRadiusAccounting(rad, rc, cfg.ACName, log); err != nil {
+			path.close()
+			return err
+		}
+		auth = &radiusAuthenticator{c: rad, nasID: rc.NASIdentifier, acName: cfg.ACName}
+		rad.start()
+		radAcct.onOff(acctStatusOn, time.Now())
+		// At a clean stop, after the sessions' Stop records: Accounting-Off,
+		// then up to 10 s to deliver, and the spool for the rest.
+		defer func() {
+			radAcct.onOff(acctStatusOff, time.Now())
+			radAcct.flush(10 * time.Second)
+			rad.close()
+		}()
+		from := "[radius]"
+		if rc.from != "" {
+			from = rc.from
+		}
+		log.Info("authenticating and accounting through RADIUS", "servers", len(rc.Server), "from", from,
+			"nas_identifier", rc.NASIdentifier, "nas_ip_address", rad.nasIP.String())
+	}
+	srv := newServer(cfg, log, ifaces, path, auth, time.Now)
 	srv.hooks.failures = &srv.stats.c[statHookFailures]
+	if radAcct != nil {
+		srv.radAcct = radAcct
+		srv.acctInterval = time.Duration(cfg.Radius.AcctInterim)
+	}
 	if cfg.AcctFile != "" {
 		a, err := openAcct(cfg.AcctFile, log, &srv.stats.c[statAcctErrors])
 		if err != nil {

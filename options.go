@@ -39,6 +39,9 @@ type pppOptions struct {
 	ipUpScript, ipDownScript string // pppd's ip-up and ip-down (default /etc/ppp/ip-up, /etc/ppp/ip-down)
 	ipparam                  string // the last argument of both
 
+	radiusPlugin bool   // plugin radius.so: use RADIUS as pppd's plugin would
+	radiusConfig string // radius-config-file
+
 	dns  []netip.Addr // ms-dns, in order
 	wins []netip.Addr // ms-wins, in order
 
@@ -203,6 +206,12 @@ func parsePPPOptions(r io.Reader, name string) (*pppOptions, error) {
 			default:
 				c.maxFailure = n
 			}
+		case "radius-config-file":
+			s, err := arg()
+			if err != nil {
+				return nil, err
+			}
+			o.radiusConfig = s
 		case "ip-up-script", "ip-down-script", "ipparam":
 			s, err := arg()
 			if err != nil {
@@ -255,8 +264,13 @@ func parsePPPOptions(r io.Reader, name string) (*pppOptions, error) {
 						// What pppd needed for PPPoE is pppoed itself.
 						o.notes = append(o.notes, fmt.Sprintf("%s:%d: plugin %s ignored: pppoed does PPPoE itself", name, line, args[0]))
 						continue
-					case "radius.so", "radattr.so":
-						why = "RADIUS is not supported yet: users are checked against the chap-secrets and pap-secrets files"
+					case "radius.so":
+						o.radiusPlugin = true
+						o.notes = append(o.notes, fmt.Sprintf("%s:%d: plugin radius.so: pppoed does RADIUS itself, from radcli's files", name, line))
+						continue
+					case "radattr.so":
+						o.notes = append(o.notes, fmt.Sprintf("%s:%d: plugin radattr.so ignored: RADIUS attributes reach ip-up as environment variables", name, line))
+						continue
 					}
 				}
 				o.warnings = append(o.warnings, fmt.Sprintf("%s:%d: %s ignored: %s", name, line,

@@ -1,10 +1,13 @@
 // The client address pool.
 //
 // The pool is fixed at start: from -R/-N as one range, or from an rp-pppoe
-// pool file. Free addresses sit on an intrusive doubly linked FIFO list over
-// slot indexes, so allocating the oldest-freed address, freeing, and taking a
-// specific address (a static IP from the secrets file) are all O(1) and
-// allocate nothing. The loop goroutine owns the pool; it has no lock.
+// pool file, plus the named pools of [[pool]] that RADIUS picks with
+// Framed-Pool. Every address has a slot, whichever pool it is in; each pool
+// keeps its free addresses on an intrusive doubly linked FIFO list over slot
+// indexes, so allocating a pool's oldest-freed address, freeing, and taking
+// a specific address (a static IP from the secrets file or RADIUS) are all
+// O(1) and allocate nothing. The loop goroutine owns the pool; it has no
+// lock.
 
 package main
 
@@ -33,10 +36,13 @@ type ipPool struct {
 	remote []uint32 // client address per slot
 	local  []uint32 // server address per slot, 0 for the global -L
 	byAddr map[uint32]poolSlot
+	group  []uint8  // the pool each slot belongs to; 0 is -R/-N's
+	names  []string // the pools' names; names[0] is ""
 
 	inUse      []bool
 	next, prev []poolSlot
-	head, tail poolSlot
+	head, tail []poolSlot // per pool
+	freeIn     []int      // free addresses per pool
 	nfree      int
 }
 
@@ -46,11 +52,14 @@ func newPool(remote, local []uint32) (*ipPool, error) {
 		remote: remote,
 		local:  local,
 		byAddr: make(map[uint32]poolSlot, n),
+		group:  make([]uint8, n),
+		names:  []string{""},
 		inUse:  make([]bool, n),
 		next:   make([]poolSlot, n),
 		prev:   make([]poolSlot, n),
-		head:   noSlot,
-		tail:   noSlot,
+		head:   []poolSlot{noSlot},
+		tail:   []poolSlot{noSlot},
+		freeIn: []int{0},
 	}
 	for i, a := range remote {
 		if _, dup := p.byAddr[a]; dup {
@@ -169,14 +178,73 @@ func (p *ipPool) setIncrementingLocal(first netip.Addr) error {
 func (p *ipPool) size() int      { return len(p.remote) }
 func (p *ipPool) available() int { return p.nfree }
 
+// addNamed adds a named pool of n addresses counting up from first.
+func (p *ipPool) addNamed(name string, first netip.Addr, n int) error {
+	if name == "" || len(p.names) == 255 {
+		return errors.New("a pool needs a name, and there can be at most 254")
+	}
+	if _, ok := p.groupOf(name); ok {
+		return fmt.Errorf("pool %q is named twice", name)
+	}
+	start := addrU32(first)
+	if n < 1 || uint64(start)+uint64(n)-1 > 0xfffffffe {
+		return fmt.Errorf("pool %q: %s plus %d addresses is not a range", name, first, n)
+	}
+	g := uint8(len(p.names))
+	p.names = append(p.names, name)
+	p.head, p.tail, p.freeIn = append(p.head, noSlot), append(p.tail, noSlot), append(p.freeIn, 0)
+	for i := range uint32(n) {
+		a := start + i
+		if _, dup := p.byAddr[a]; dup {
+			return fmt.Errorf("pool %q: %s is in another pool too", name, u32addr(a))
+		}
+		s := poolSlot(len(p.remote))
+		p.remote = append(p.remote, a)
+		if p.local != nil {
+			p.local = append(p.local, 0)
+		}
+		p.group = append(p.group, g)
+		p.inUse = append(p.inUse, false)
+		p.next, p.prev = append(p.next, noSlot), append(p.prev, noSlot)
+		p.byAddr[a] = s
+		p.pushBack(s)
+	}
+	return nil
+}
+
+// groupOf finds a named pool.
+func (p *ipPool) groupOf(name string) (uint8, bool) {
+	for i, n := range p.names {
+		if n == name {
+			return uint8(i), true
+		}
+	}
+	return 0, false
+}
+
+// sizeOf is how many addresses pool g has.
+func (p *ipPool) sizeOf(g uint8) int {
+	n := 0
+	for _, x := range p.group {
+		if x == g {
+			n++
+		}
+	}
+	return n
+}
+
 func (p *ipPool) contains(a netip.Addr) bool {
 	_, ok := p.byAddr[addrU32(a)]
 	return ok
 }
 
-// alloc takes the address that has been free the longest.
-func (p *ipPool) alloc() (poolSlot, error) {
-	s := p.head
+// alloc takes the address of the -R/-N pool that has been free the
+// longest.
+func (p *ipPool) alloc() (poolSlot, error) { return p.allocIn(0) }
+
+// allocIn is alloc for pool g.
+func (p *ipPool) allocIn(g uint8) (poolSlot, error) {
+	s := p.head[g]
 	if s == noSlot {
 		return noSlot, errPoolExhausted
 	}
@@ -218,30 +286,34 @@ func (p *ipPool) localAddr(s poolSlot, def netip.Addr) netip.Addr {
 }
 
 func (p *ipPool) pushBack(s poolSlot) {
+	g := p.group[s]
 	p.inUse[s] = false
-	p.next[s], p.prev[s] = noSlot, p.tail
-	if p.tail != noSlot {
-		p.next[p.tail] = s
+	p.next[s], p.prev[s] = noSlot, p.tail[g]
+	if p.tail[g] != noSlot {
+		p.next[p.tail[g]] = s
 	} else {
-		p.head = s
+		p.head[g] = s
 	}
-	p.tail = s
+	p.tail[g] = s
+	p.freeIn[g]++
 	p.nfree++
 }
 
 func (p *ipPool) unlink(s poolSlot) {
+	g := p.group[s]
 	n, pr := p.next[s], p.prev[s]
 	if pr != noSlot {
 		p.next[pr] = n
 	} else {
-		p.head = n
+		p.head[g] = n
 	}
 	if n != noSlot {
 		p.prev[n] = pr
 	} else {
-		p.tail = pr
+		p.tail[g] = pr
 	}
 	p.inUse[s] = true
+	p.freeIn[g]--
 	p.nfree--
 }
 

@@ -16,6 +16,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/binary"
 	"strconv"
 	"strings"
@@ -154,10 +155,10 @@ func (s *session) onIPCPUp() {
 		// Accounting starts the first time the session is up; an LCP
 		// renegotiation does not start it again.
 		s.acctStart, s.acctIP = srv.clock, s.ipcpL.peer
-		if srv.acct != nil {
-			srv.acct.record(acctStart, s, srv.clock, trafficCounts{})
-			if srv.cfg.AcctInterim > 0 {
-				s.acctNext = srv.clock.Add(srv.cfg.AcctInterim)
+		if srv.account(acctStart, s, srv.clock, trafficCounts{}) {
+			s.acctInterval = cmp.Or(s.auth.result.acctInterim, srv.acctInterval)
+			if s.acctInterval > 0 {
+				s.acctNext = srv.clock.Add(s.acctInterval)
 			}
 		}
 	}

@@ -118,10 +118,15 @@ type server struct {
 	wg       sync.WaitGroup
 	closing  atomic.Bool // set before the sockets are closed
 
-	ctl    *ctlServer  // nil without a control socket
-	acct   *acctWriter // nil without --acct-file
-	hooks  *hookRunner
-	reopen func() error // on reload: reopen the accounting file
+	ctl     *ctlServer        // nil without a control socket
+	acct    *acctWriter       // nil without --acct-file
+	radAcct *radiusAccounting // nil without RADIUS
+	acctSeq uint64            // numbers the sessions for Acct-Session-Id
+	// acctInterval is the interim interval without Acct-Interim-Interval
+	// from RADIUS: radius.acct_interim with RADIUS, else acct_interim.
+	acctInterval time.Duration
+	hooks        *hookRunner
+	reopen       func() error // on reload: reopen the accounting file
 
 	clock      time.Time  // now, as of the event being handled
 	reapq      []*session // ended while the current event was handled
@@ -164,6 +169,7 @@ func newServer(cfg *config, log *slog.Logger, ifaces []*iface, path dataPath, au
 		byUser:     map[string][]*session{},
 	}
 	s.startedAt = s.clock
+	s.acctInterval = cfg.AcctInterim
 	s.hooks = newHookRunner(log, cfg.HookTimeout)
 	s.events.notify = make(chan struct{}, 1)
 	s.auth = auth

@@ -72,9 +72,12 @@ type session struct {
 	rate       rateLimit     // the limit in force; zero: none
 
 	// Accounting: from the first time IPCP came up.
-	acctStart time.Time
-	acctIP    netip.Addr
-	acctNext  time.Time // the next interim record; zero: none
+	acctStart     time.Time
+	acctIP        netip.Addr
+	acctNext      time.Time // the next interim record; zero: none
+	acctInterval  time.Duration
+	acctSessionID string    // RADIUS's Acct-Session-Id; unique across restarts
+	line          *lineID   // TR-101 line identification from the PADR, if any
 
 	hookDone <-chan struct{} // the session's last ip-up or ip-down job
 	ipUp     bool            // ip-up ran for the IPCP that is up
@@ -174,8 +177,8 @@ func (s *session) finish() {
 	var c trafficCounts
 	if s.path != nil {
 		c = s.path.counters()
-		if srv.acct != nil && !s.acctStart.IsZero() {
-			srv.acct.record(acctStop, s, srv.clock, c)
+		if !s.acctStart.IsZero() {
+			srv.account(acctStop, s, srv.clock, c)
 		}
 		if err := s.path.close(); err != nil {
 			s.logger().Warn("closing the session's data path failed", "err", err)
@@ -199,6 +202,18 @@ func (s *session) finish() {
 	srv.sessions.release(s)
 }
 
+// account writes an accounting record of s to the accounting file and
+// RADIUS, whichever there are, and reports whether there was one.
+func (srv *server) account(kind acctKind, s *session, now time.Time, c trafficCounts) bool {
+	if srv.acct != nil {
+		srv.acct.record(kind, s, now, c)
+	}
+	if srv.radAcct != nil {
+		srv.radAcct.record(kind, s, now, c)
+	}
+	return srv.acct != nil || srv.radAcct != nil
+}
+
 // reasonKind is the kind of an end reason, for the counters by reason:
 // "authentication failed: wrong password" counts as "authentication failed".
 func reasonKind(r string) string {
@@ -219,7 +234,7 @@ func (s *session) applyRate(r rateLimit) {
 func (s *session) enterNetworkPhase() {
 	srv := s.srv
 	if s.slot == noSlot {
-		slot := noSlot
+		slot, ok := noSlot, false
 		if a := s.auth.result.addr; a.IsValid() {
 			if sl, err := srv.pool.allocAddr(a); err == nil {
 				slot = sl
@@ -227,8 +242,14 @@ func (s *session) enterNetworkPhase() {
 				s.logger().Info("the authenticator's address is unavailable; using the pool", "ip", a.String(), "err", err)
 			}
 		}
+		g := uint8(0)
+		if name := s.auth.result.pool; name != "" {
+			if g, ok = srv.pool.groupOf(name); !ok {
+				s.logger().Warn("the authenticator named a pool there is no [[pool]] for; using the default one", "pool", name)
+			}
+		}
 		if slot == noSlot {
-			sl, err := srv.pool.alloc()
+			sl, err := srv.pool.allocIn(g)
 			if err != nil {
 				s.logger().Warn("address pool exhausted: refusing the session", "pool_size", srv.pool.size())
 				s.closeLCP("address pool exhausted")
@@ -301,8 +322,8 @@ func (s *session) tick(now time.Time) {
 		s.statsAt = now.Add(statsEvery)
 	}
 	if !s.acctNext.IsZero() && !now.Before(s.acctNext) {
-		s.srv.acct.record(acctInterim, s, now, s.path.counters())
-		s.acctNext = now.Add(s.srv.cfg.AcctInterim)
+		s.srv.account(acctInterim, s, now, s.path.counters())
+		s.acctNext = now.Add(s.acctInterval)
 	}
 	if !s.sessionEnd.IsZero() && !now.Before(s.sessionEnd) {
 		s.closeLCP("session timeout")

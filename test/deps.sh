@@ -5,7 +5,7 @@
 # missing tool then skip (and fail under CI=true).
 set -euo pipefail
 
-pkgs=(ppp pppoe iproute2 tcpdump python3-scapy iputils-ping curl qemu-user nftables iptables shellcheck busybox systemd)
+pkgs=(ppp pppoe iproute2 tcpdump python3-scapy iputils-ping curl qemu-user nftables iptables shellcheck busybox systemd freeradius freeradius-utils sqlite3)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/netip"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRadiusAgainstRadclient checks the codec against FreeRADIUS's own
+// client: radclient's Access-Request parses, its User-Password and
+// Message-Authenticator check out under the secret, and radclient takes
+// the Access-Accept we build (response authenticator, Message-Authenticator,
+// attributes) as valid and prints what we put in.
+func TestRadiusAgainstRadclient(t *testing.T) {
+	rc, err := exec.LookPath("radclient")
+	if err != nil {
+		skipf(t, "radclient is not installed (make test installs Debian's freeradius-utils)")
+	}
+	ln, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	const sec = "testing123"
+	h := newRadiusHasher()
+	done := make(chan []byte, 1)
+	go func() {
+		buf := make([]byte, radMaxLen)
+		n, from, err := ln.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			done <- nil
+			return
+		}
+		req := bytes.Clone(buf[:n])
+		done <- req
+		var p radiusPacket
+		if p.parse(req) != nil {
+			return
+		}
+		b := appendRadiusHeader(nil, radAccessAccept, p.id, &p.auth)
+		b = appendAttrString(b, attrReplyMessage, "hello from pppoed")
+		b = appendAttr(b, attrFramedIPAddress, []byte{10, 9, 8, 7})
+		b = appendVendorAttr(b, vendorWISPr, wisprMaxDown, []byte{0, 0x1f, 0x40, 0}) // 2048000 bit/s
+		b, off := appendMessageAuthenticator(b)
+		patchRadiusLength(b)
+		h.signMessageAuthenticator(b, off, sec)
+		h.responseAuthenticator(b, &p.auth, sec)
+		ln.WriteToUDPAddrPort(b, from)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, rc, "-x", "-r", "1", "-t", "3", "127.0.0.1:"+strconv.Itoa(ln.LocalAddr().(*net.UDPAddr).Port), "auth", sec)
+	cmd.Stdin = strings.NewReader("User-Name = \"alice\"\nUser-Password = \"a long secret of 23 b\"\nNAS-Port = 5\nCalling-Station-Id = \"02:cc:00:00:00:02\"\nMessage-Authenticator = 0x00\n")
+	out, err := cmd.CombinedOutput()
+	req := <-done
+	if err != nil {
+		t.Fatalf("radclient: %v\n%s", err, out)
+	}
+	var p radiusPacket
+	if err := p.parse(req); err != nil || p.code != radAccessRequest {
+		t.Fatalf("radclient's request: %v, code %d", err, p.code)
+	}
+	if present, ok := h.checkMessageAuthenticator(&p, nil, sec); !present || !ok {
+		t.Errorf("radclient's Message-Authenticator: present %v, valid %v", present, ok)
+	}
+	hidden, _ := p.find(attrUserPassword)
+	if pw := h.revealUserPassword(nil, hidden, sec, &p.auth); string(pw) != "a long secret of 23 b" {
+		t.Errorf("User-Password revealed as %q", pw)
+	}
+	// And ours hides it as radclient does: same input, same bytes.
+	ours := h.appendUserPassword(nil, []byte("a long secret of 23 b"), sec, &p.auth)
+	if !bytes.Equal(ours[2:], hidden) {
+		t.Errorf("our User-Password %x, radclient's %x", ours[2:], hidden)
+	}
+	if v, _ := p.find(attrNASPort); !bytes.Equal(v, []byte{0, 0, 0, 5}) {
+		t.Errorf("NAS-Port %x", v)
+	}
+	if v, _ := p.find(attrCallingStationID); string(v) != "02:cc:00:00:00:02" {
+		t.Errorf("Calling-Station-Id %q", v)
+	}
+	for _, want := range []string{"Received Access-Accept", `Reply-Message = "hello from pppoed"`, "Framed-IP-Address = 10.9.8.7", "WISPr-Bandwidth-Max-Down = 2048000"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("radclient did not print %q:\n%s", want, out)
+		}
+	}
+	res := radiusResult(&p, nil) // an Access-Request carries nothing for the session
+	if res.ok {
+		t.Error("an Access-Request read as an Accept")
+	}
+}
+
+// TestRadiusCodec: parse refuses what is malformed; vendor attributes,
+// the request authenticator and the reply's attributes round-trip.
+func TestRadiusCodec(t *testing.T) {
+	for _, b := range [][]byte{
+		nil,
+		make([]byte, 19),
+		{1, 1, 0, 19, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},         // length below 20
+		append([]byte{1, 1, 0, 23}, append(make([]byte, 16), 1, 1, 0)...),     // attribute length 1
+		append([]byte{1, 1, 0, 24}, append(make([]byte, 16), 1, 5, 0, 0)...),  // attribute past the end
+		append([]byte{1, 1, 0x10, 0x01}, make([]byte, 4097)...),               // longer than 4096
+		append([]byte{1, 1, 0, 30}, append(make([]byte, 16), 26, 8, 0, 0)...), // length past the packet
+	} {
+		var p radiusPacket
+		if p.parse(b) == nil {
+			t.Errorf("parsed % x", b)
+		}
+	}
+	h := newRadiusHasher()
+	var auth [16]byte
+	b := appendRadiusHeader(nil, radAccountingRequest, 7, &auth)
+	b = appendAttr32(b, attrAcctStatusType, acctStatusStart)
+	b = appendVendorAttr(b, vendorADSLForum, adslAgentCircuit, []byte("eth0:1"))
+	patchRadiusLength(b)
+	h.requestAuthenticator(b, "s")
+	var p radiusPacket
+	if err := p.parse(b); err != nil {
+		t.Fatal(err)
+	}
+	if !h.checkRequestAuthenticator(&p, "s") || h.checkRequestAuthenticator(&p, "t") {
+		t.Error("request authenticator")
+	}
+	if v, ok := p.findVendor(vendorADSLForum, adslAgentCircuit); !ok || string(v) != "eth0:1" {
+		t.Errorf("vendor attribute %q %v", v, ok)
+	}
+
+	reply := appendRadiusHeader(nil, radAccessAccept, 1, &auth)
+	for _, a := range []struct {
+		t radiusAttr
+		v []byte
+	}{
+		{attrFramedIPAddress, []byte{10, 0, 0, 9}}, {attrSessionTimeout, []byte{0, 0, 0, 60}}, {attrIdleTimeout, []byte{0, 0, 0, 30}},
+		{attrAcctInterimInterval, []byte{0, 0, 0, 120}}, {attrClass, []byte("gold")}, {attrFilterID, []byte("2048/512")},
+		{attrFramedPool, []byte("vip")}, {attrReplyMessage, []byte("hi")},
+	} {
+		reply = appendAttr(reply, a.t, a.v)
+	}
+	reply = appendVendorAttr(reply, vendorMicrosoft, msCHAP2Success, []byte("\x01S=0123456789ABCDEF0123456789ABCDEF01234567"))
+	patchRadiusLength(reply)
+	if err := p.parse(reply); err != nil {
+		t.Fatal(err)
+	}
+	res := radiusResult(&p, nil)
+	want := netip.MustParseAddr("10.0.0.9")
+	if !res.ok || res.addr != want || res.sessionTimeout != time.Minute || res.idleTimeout != 30*time.Second || res.acctInterim != 2*time.Minute ||
+		len(res.class) != 1 || string(res.class[0]) != "gold" || res.rate() != (rateLimit{2048, 512}) || res.pool != "vip" || res.message != "hi" ||
+		res.chapSuccess != "S=0123456789ABCDEF0123456789ABCDEF01234567" || res.source != "radius" {
+		t.Errorf("result %+v", res)
+	}
+	// 255.255.255.254: from the pool.
+	p.attrs = appendAttr(nil, attrFramedIPAddress, []byte{255, 255, 255, 254})
+	p.code = radAccessAccept
+	if res := radiusResult(&p, nil); res.addr.IsValid() {
+		t.Errorf("255.255.255.254 read as the address %v", res.addr)
+	}
+}

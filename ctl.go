@@ -20,6 +20,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -93,6 +94,10 @@ type sessionInfo struct {
 	RateDown  uint32    `json:"rate_down_kbps"` // 0: no limit
 	RateUp    uint32    `json:"rate_up_kbps"`
 	Interface string    `json:"interface"` // the Ethernet interface it came on
+	// RADIUS.
+	AuthSource    string `json:"auth_source"` // radius, local, or empty before authentication
+	Class         string `json:"class,omitempty"`
+	AcctSessionID string `json:"acct_session_id,omitempty"`
 }
 
 // statInfo is `pppoed show stat`.
@@ -117,6 +122,35 @@ type statInfo struct {
 	CtlErrors        uint64            `json:"ctl_errors_total"`
 	GoHeapBytes      uint64            `json:"go_heap_bytes"`
 	RSSBytes         uint64            `json:"rss_bytes"`
+	Radius           *radiusStat       `json:"radius,omitempty"`
+}
+
+// radiusStat is show stat's RADIUS part.
+type radiusStat struct {
+	Servers    []radiusServerStat `json:"servers"`
+	Accounting struct {
+		Queued       int64  `json:"queued"`
+		SpoolPending int64  `json:"spool_pending"`
+		Sent         uint64 `json:"sent_total"`
+		Retried      uint64 `json:"retried_total"`
+		Spooled      uint64 `json:"spooled_total"`
+		Dropped      uint64 `json:"dropped_total"`
+	} `json:"accounting"`
+	DAEServed  uint64 `json:"dae_served_total"`
+	DAEDropped uint64 `json:"dae_dropped_total"`
+}
+
+type radiusServerStat struct {
+	Server        string `json:"server"`
+	Role          string `json:"role"` // auth, acct, or auth+acct
+	Requests      uint64 `json:"requests_total"`
+	Retransmits   uint64 `json:"retransmits_total"`
+	Timeouts      uint64 `json:"timeouts_total"`
+	Accepts       uint64 `json:"accepts_total"`
+	Rejects       uint64 `json:"rejects_total"`
+	AcctResponses uint64 `json:"acct_responses_total"`
+	Dropped       uint64 `json:"dropped_total"`
+	Dead          bool   `json:"dead"`
 }
 
 // ctlEvent carries a request to the loop; the loop answers on reply,
@@ -343,7 +377,8 @@ func (s *server) answerCtl(req *ctlRequest) ctlReply {
 // sessionMatch selects sessions by the request's filters; all of the
 // given ones must match.
 type sessionMatch struct {
-	user string
+	user          string
+	acctSessionID string // RADIUS DAE only
 	mac  hwAddr
 	ip   netip.Addr
 	sid  uint16
@@ -389,6 +424,9 @@ func (m *sessionMatch) matches(s *session) bool {
 	if m.mac != (hwAddr{}) && s.peer != m.mac {
 		return false
 	}
+	if m.acctSessionID != "" && s.acctSessionID != m.acctSessionID {
+		return false
+	}
 	if m.ip.IsValid() && (s.slot == noSlot || s.srv.pool.remoteAddr(s.slot) != m.ip) {
 		return false
 	}
@@ -425,7 +463,13 @@ func (s *session) info() sessionInfo {
 	}
 	if !s.auth.done {
 		i.User = ""
+	} else {
+		i.AuthSource = cmp.Or(s.auth.result.source, "local")
+		if len(s.auth.result.class) > 0 {
+			i.Class = string(s.auth.result.class[0])
+		}
 	}
+	i.AcctSessionID = s.acctSessionID
 	if s.slot != noSlot {
 		i.IP = srv.pool.remoteAddr(s.slot).String()
 	}
@@ -475,6 +519,9 @@ func (s *server) statInfo() statInfo {
 	}
 	for i := range s.stats.c {
 		st.Counters[statNames[i]] = s.stats.c[i].Load()
+	}
+	if a := s.radAcct; a != nil {
+		st.Radius = a.stat(s.dae)
 	}
 	return st
 }

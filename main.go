@@ -220,10 +220,10 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, hup <-chan os.Sig
 		rad.start()
 		radAcct.onOff(acctStatusOn, time.Now())
 		// At a clean stop, after the sessions' Stop records: Accounting-Off,
-		// then up to 10 s to deliver, and the spool for the rest.
+		// then up to 3 s to deliver (procd kills after 5 s), and the spool for the rest.
 		defer func() {
 			radAcct.onOff(acctStatusOff, time.Now())
-			radAcct.flush(10 * time.Second)
+			radAcct.flush(3 * time.Second)
 			rad.close()
 		}()
 		from := "[radius]"
@@ -238,6 +238,14 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, hup <-chan os.Sig
 	if radAcct != nil {
 		srv.radAcct = radAcct
 		srv.acctInterval = time.Duration(cfg.Radius.AcctInterim)
+		if cfg.Radius.DAE.Listen != "" {
+			d, err := listenDAE(&cfg.Radius.DAE)
+			if err != nil {
+				path.close()
+				return fmt.Errorf("radius.dae.listen: %w", err)
+			}
+			d.start(srv)
+		}
 	}
 	if cfg.AcctFile != "" {
 		a, err := openAcct(cfg.AcctFile, log, &srv.stats.c[statAcctErrors])

@@ -83,7 +83,41 @@ type radiusAccounting struct {
 	flushBy     time.Time
 
 	sent, retried, dropped, spooled atomic.Uint64
-	sessionPrefix                   string // of Acct-Session-Ids: unique across restarts
+	queued, spoolPending            atomic.Int64 // gauges pump keeps, for show stat
+	sessionPrefix                   string       // of Acct-Session-Ids: unique across restarts
+}
+
+// stat is show stat's RADIUS part; any goroutine.
+func (a *radiusAccounting) stat(dae *daeServer) *radiusStat {
+	st := &radiusStat{}
+	roles := map[*radiusServer]string{}
+	var order []*radiusServer
+	for _, l := range []struct {
+		srvs []*radiusServer
+		role string
+	}{{a.c.servers, "auth"}, {a.c.acctSrvs, "acct"}} {
+		for _, s := range l.srvs {
+			if roles[s] == "" {
+				order = append(order, s)
+				roles[s] = l.role
+			} else if roles[s] != l.role {
+				roles[s] = "auth+acct"
+			}
+		}
+	}
+	for _, s := range order {
+		st.Servers = append(st.Servers, radiusServerStat{Server: s.name, Role: roles[s], Requests: s.stats.requests.Load(),
+			Retransmits: s.stats.retransmits.Load(), Timeouts: s.stats.timeouts.Load(), Accepts: s.stats.accepts.Load(),
+			Rejects: s.stats.rejects.Load(), AcctResponses: s.stats.acctResponses.Load(), Dropped: s.stats.dropped.Load(),
+			Dead: s.stats.dead.Load()})
+	}
+	ac := &st.Accounting
+	ac.Queued, ac.SpoolPending = a.queued.Load(), a.spoolPending.Load()
+	ac.Sent, ac.Retried, ac.Spooled, ac.Dropped = a.sent.Load(), a.retried.Load(), a.spooled.Load(), a.dropped.Load()
+	if dae != nil {
+		st.DAEServed, st.DAEDropped = dae.served.Load(), dae.dropped.Load()
+	}
+	return st
 }
 
 func newRadiusAccounting(c *radiusClient, rc *radiusConfig, acName string, log *slog.Logger) (*radiusAccounting, error) {
@@ -257,6 +291,8 @@ func (a *radiusAccounting) pump(now time.Time) {
 		a.flushing = nil
 		return
 	}
+	a.queued.Store(int64(len(a.queue) + a.inflight))
+	a.spoolPending.Store(int64(a.spool.pending()))
 	if now.Before(a.pausedUntil) {
 		return
 	}

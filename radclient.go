@@ -55,6 +55,7 @@ type radiusServer struct {
 // radiusServerStats are a server's counters, for show stat.
 type radiusServerStats struct {
 	requests, retransmits, timeouts, accepts, rejects, acctResponses, dropped atomic.Uint64
+	dead                                                                      atomic.Bool
 }
 
 // radReq is one request, from submission to its answer.
@@ -394,6 +395,7 @@ func (c *radiusClient) handleReply(rep radReply) {
 		}
 	}
 	c.release(r)
+	srv.stats.dead.Store(false)
 	switch p.code {
 	case radAccessAccept:
 		srv.stats.accepts.Add(1)
@@ -422,6 +424,7 @@ func (c *radiusClient) expire(now time.Time) {
 				continue
 			}
 			srv.deadUntil = now.Add(c.deadTime)
+			srv.stats.dead.Store(true)
 			c.log.Warn("RADIUS: server does not answer; trying the next", "server", srv.name, "dead_for", c.deadTime)
 			r.srv++
 			r.tries = 0

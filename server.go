@@ -119,6 +119,7 @@ type server struct {
 	closing  atomic.Bool // set before the sockets are closed
 
 	ctl     *ctlServer        // nil without a control socket
+	dae     *daeServer        // nil without radius.dae
 	acct    *acctWriter       // nil without --acct-file
 	radAcct *radiusAccounting // nil without RADIUS
 	acctSeq uint64            // numbers the sessions for Acct-Session-Id
@@ -202,6 +203,9 @@ func (s *server) run(ctx context.Context) {
 	s.closing.Store(true)
 	if s.ctl != nil {
 		s.ctl.close()
+	}
+	if s.dae != nil {
+		s.dae.close()
 	}
 	s.hooks.wait()
 	if err := s.path.close(); err != nil {

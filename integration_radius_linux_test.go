@@ -1,0 +1,183 @@
+package main
+
+// pppoed as a RADIUS NAS against a real FreeRADIUS (radius_lab_linux_test.go).
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const radiusUsers = `alice Cleartext-Password := "pw"
+	Framed-IP-Address = 10.0.0.9, Reply-Message = "welcome alice", Class = "gold", Filter-Id = "2048/512"
+bob Cleartext-Password := "pw"
+	Framed-Pool = "vip", Acct-Interim-Interval = 2
+carol Cleartext-Password := "pw", Auth-Type := Reject
+	Reply-Message = "carol is suspended"
+brief Cleartext-Password := "pw"
+	Session-Timeout = 3
+DEFAULT Cleartext-Password := "pw"
+`
+
+// radiusServer starts pppoed in the lab's server namespace with RADIUS at
+// FreeRADIUS (192.0.2.10) and a control socket; it returns the daemon and
+// the socket.
+func (l *lab) radiusServer(t *testing.T, extraTOML string, args ...string) (*daemon, string) {
+	t.Helper()
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "pppoed.sock")
+	cfg := radiusTOML(t, dir, []string{"192.0.2.10:" + radiusSecret}, extraTOML)
+	all := append(l.pppFiles("require-chap\nrequire-pap\nrequire-mschap-v2\n", ""), "-c", cfg, "-L", "10.0.0.1", "-R", "10.0.0.2", "-N", "32", "--ctl-socket", sock)
+	return l.startServer(append(all, args...)...), sock
+}
+
+func TestIntegrationRadiusAuth(t *testing.T) {
+	l := newLab(t)
+	fr := l.startFreeRADIUS(radiusUsers, l.srvNS)
+	srv, sock := l.radiusServer(t, "[[pool]]\nname = \"vip\"\nfirst = \"10.0.9.1\"\nsize = 8\n", "--max-sessions-per-user", "10")
+	_ = srv
+	srv.waitLog("authenticating and accounting through RADIUS", time.Second)
+	for i, m := range []string{"pap", "chap", "mschapv2"} {
+		t.Run(m, func(t *testing.T) {
+			c := l.startClient("-u", "alice", "-p", "pw", "--auth", m, "--mac", "02:cc:00:00:07:0"+string(rune('1'+i)))
+			c.waitLog("summary: 1 of 1 sessions up", 10*time.Second)
+			if mm := upLine.FindStringSubmatch(c.log.String()); mm == nil || mm[4] != "10.0.0.9" {
+				t.Fatalf("alice got %q, want RADIUS's Framed-IP-Address 10.0.0.9", mm)
+			}
+			var ss []sessionInfo
+			json.Unmarshal([]byte(cli(t, "show", "sessions", "--json", "--user", "alice", "--ctl-socket", sock)), &ss)
+			if len(ss) != 1 || ss[0].AuthSource != "radius" || ss[0].Class != "gold" || ss[0].RateDown != 2048 || ss[0].RateUp != 512 ||
+				len(ss[0].AcctSessionID) != 16 || ss[0].Auth != m {
+				t.Errorf("show sessions: %+v", ss)
+			}
+			c.cmd.Process.Signal(syscall.SIGTERM)
+			srv.waitLog(`reason="peer sent PADT" user=alice`, 5*time.Second)
+			<-c.done
+		})
+	}
+	// A reject passes its Reply-Message to the client.
+	c := l.startClient("-u", "carol", "-p", "pw", "--auth", "pap", "--timeout", "10s")
+	c.waitLog(`authentication failed: "carol is suspended"`, 10*time.Second)
+	// Framed-Pool takes the address from the named pool.
+	c = l.startClient("-u", "bob", "-p", "pw", "--mac", "02:cc:00:00:07:11")
+	c.waitLog("summary: 1 of 1 sessions up", 10*time.Second)
+	if mm := upLine.FindStringSubmatch(c.log.String()); mm == nil || mm[4] != "10.0.9.1" {
+		t.Fatalf("bob got %q, want the vip pool's 10.0.9.1", mm)
+	}
+	// Session-Timeout ends the session, and the Stop says so.
+	c = l.startClient("-u", "brief", "-p", "pw", "--mac", "02:cc:00:00:07:12")
+	c.waitLog("summary: 1 of 1 sessions up", 10*time.Second)
+	srv.waitLog(`reason="session timeout" user=brief`, 8*time.Second)
+	waitFor(t, "the Stop row in radacct", 5*time.Second, func() bool {
+		return len(fr.query("SELECT acctterminatecause FROM radacct WHERE username='brief' AND acctstoptime IS NOT NULL")) == 1
+	})
+	if got := fr.query("SELECT acctterminatecause FROM radacct WHERE username='brief'"); strings.Join(got, ",") != "Session-Timeout" {
+		t.Errorf("brief's Acct-Terminate-Cause %q, want Session-Timeout", got)
+	}
+}
+
+// TestIntegrationRadiusAccounting: Start, Interim and Stop rows land in
+// FreeRADIUS's radacct with the octets sent through the session, Class
+// echoed, and a clean stop leaves nothing in the spool.
+func TestIntegrationRadiusAccounting(t *testing.T) {
+	l := newLab(t)
+	requireTool(t, "ping")
+	fr := l.startFreeRADIUS(radiusUsers, l.srvNS)
+	srv, _ := l.radiusServer(t, "acct_interim = 2\n")
+	c, tun := l.dialUser("alice", "02:cc:00:00:08:01")
+	waitFor(t, "the Start row", 5*time.Second, func() bool { return len(fr.query("SELECT 1 FROM radacct WHERE username='alice'")) == 1 })
+	l.pingFrom(tun, 10, 1000)
+	time.Sleep(2500 * time.Millisecond) // an Interim-Update with the pings
+	got := fr.query("SELECT acctinputoctets, acctoutputoctets, class, acctupdatetime > acctstarttime FROM radacct WHERE username='alice'")
+	// Class is octets: FreeRADIUS writes it in hex ("gold").
+	if strings.Join(got, ",") != "10000|10000|0x676f6c64|1" {
+		t.Errorf("after the interim: radacct %q, want 10000|10000|0x676f6c64|1", got)
+	}
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	srv.waitLog(`msg="session ended"`, 5*time.Second)
+	waitFor(t, "the Stop row", 5*time.Second, func() bool {
+		return len(fr.query("SELECT 1 FROM radacct WHERE username='alice' AND acctstoptime IS NOT NULL")) == 1
+	})
+	got = fr.query("SELECT acctinputoctets, acctoutputoctets, acctterminatecause, framedipaddress, callingstationid, nasportid, acctsessiontime >= 2 FROM radacct WHERE username='alice'")
+	if want := "10000|10000|User-Request|10.0.0.9|02:cc:00:00:08:01|" + l.srvIf + "|1"; strings.Join(got, ",") != want {
+		t.Errorf("the Stop: radacct %q, want %q", got, want)
+	}
+	srv.stop()
+	if strings.Contains(srv.log.String(), "does not answer") {
+		t.Errorf("a request went unanswered:\n%s", srv.log.String())
+	}
+}
+
+// TestIntegrationRadiusFailover: the first server does not answer;
+// authentication goes to the second.
+func TestIntegrationRadiusFailover(t *testing.T) {
+	l := newLab(t)
+	l.startFreeRADIUS(radiusUsers, l.srvNS)
+	dir := t.TempDir()
+	// 192.0.2.99 is on the segment but nobody.
+	cfg := radiusTOML(t, dir, []string{"192.0.2.99:" + radiusSecret, "192.0.2.10:" + radiusSecret}, "")
+	srv := l.startServer(append(l.pppFiles("require-chap\n", ""), "-c", cfg, "-L", "10.0.0.1", "-R", "10.0.0.2", "-N", "8")...)
+	c := l.startClient("-u", "alice", "-p", "pw")
+	c.waitLog("summary: 1 of 1 sessions up", 15*time.Second)
+	srv.waitLog(`"RADIUS: server does not answer; trying the next" server=192.0.2.99`, time.Second)
+	// Dead now: the next login goes straight to the second.
+	c2 := l.startClient("-u", "bob", "-p", "pw", "--mac", "02:cc:00:00:09:02")
+	start := time.Now()
+	c2.waitLog("summary: 1 of 1 sessions up", 10*time.Second)
+	if d := time.Since(start); d > 1500*time.Millisecond {
+		t.Errorf("the second login took %v: the dead server was tried again", d)
+	}
+}
+
+// TestIntegrationRadiusOutage: with every server down, accounting records
+// wait, in memory and then in the spool across a restart of pppoed, and
+// all arrive once a server is back, none twice, with Acct-Delay-Time.
+func TestIntegrationRadiusOutage(t *testing.T) {
+	l := newLab(t)
+	fr := l.startFreeRADIUS(radiusUsers, l.srvNS)
+	dir := t.TempDir()
+	cfg := radiusTOML(t, dir, []string{"192.0.2.10:" + radiusSecret}, "dead_time = 1\n")
+	args := append(l.pppFiles("require-chap\n", ""), "-c", cfg, "-L", "10.0.0.1", "-R", "10.0.0.2", "-N", "8")
+	srv := l.startServer(args...)
+	// Two sessions up while the server is there.
+	var clients []*daemon
+	for i, u := range []string{"u1", "u2"} {
+		c := l.startClient("-u", u, "-p", "pw", "--mac", "02:cc:00:00:0a:0"+string(rune('1'+i)))
+		c.waitLog("summary: 1 of 1 sessions up", 10*time.Second)
+		clients = append(clients, c)
+	}
+	waitFor(t, "two Start rows", 5*time.Second, func() bool { return len(fr.query("SELECT 1 FROM radacct")) == 2 })
+	fr.kill()
+	// u1 ends while the server is down: its Stop waits in memory.
+	clients[0].cmd.Process.Signal(syscall.SIGTERM)
+	srv.waitLog(`msg="session ended"`, 5*time.Second)
+	time.Sleep(3 * time.Second) // a few tries, all unanswered
+	// pppoed stops: u2's Stop and Accounting-Off go to the spool with u1's.
+	srv.stop()
+	srv.waitLog("records kept in the spool for the next start", time.Second)
+	spool := filepath.Join(dir, "acct.spool")
+	if b, _ := os.ReadFile(spool); strings.Count(string(b), "\n") < 3 {
+		t.Fatalf("the spool holds %q, want u1's Stop, u2's Stop and Accounting-Off", b)
+	}
+	// pppoed starts again, the server comes back: all of it arrives.
+	srv = l.startServer(args...)
+	srv.waitLog("records from before the last stop will be sent first", time.Second)
+	fr.restart()
+	waitFor(t, "both Stop rows", 20*time.Second, func() bool {
+		return len(fr.query("SELECT 1 FROM radacct WHERE acctstoptime IS NOT NULL")) == 2
+	})
+	rows := fr.query("SELECT username, acctterminatecause FROM radacct ORDER BY username")
+	if strings.Join(rows, ",") != "u1|User-Request,u2|Admin-Reboot" {
+		t.Errorf("radacct %q, want both sessions once, stopped with their causes", rows)
+	}
+	// Delivered late, and they say so.
+	if !regexp.MustCompile(`Acct-Status-Type = Stop\n(?:\(\d+\) +.*\n)*?\(\d+\) +Acct-Delay-Time = [1-9]`).MatchString(fr.d.log.String()) {
+		t.Errorf("no Stop with an Acct-Delay-Time above 0 reached FreeRADIUS")
+	}
+	waitFor(t, "an empty spool", 10*time.Second, func() bool { b, _ := os.ReadFile(spool); return len(b) == 0 })
+}

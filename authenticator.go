@@ -65,7 +65,7 @@ type authRequest struct {
 	ourMAC        hwAddr
 	acctSessionID string
 	line          *lineID // nil without a TR-101 tag
-	chapID    uint8  // the Identifier of the PAP request or CHAP response; CHAP-MD5 hashes it
+	chapID        uint8   // the Identifier of the PAP request or CHAP response; CHAP-MD5 hashes it
 }
 
 // authResult is an authenticator's answer.

@@ -379,11 +379,11 @@ func (s *server) answerCtl(req *ctlRequest) ctlReply {
 type sessionMatch struct {
 	user          string
 	acctSessionID string // RADIUS DAE only
-	mac  hwAddr
-	ip   netip.Addr
-	sid  uint16
-	any  bool // no filter: every session
-	all  bool
+	mac           hwAddr
+	ip            netip.Addr
+	sid           uint16
+	any           bool // no filter: every session
+	all           bool
 }
 
 // newSessionMatch reads the filters. A command that acts (terminate) needs

@@ -71,7 +71,7 @@ type radReq struct {
 
 	srvs     []*radiusServer // the list it goes to
 	srv      int             // index into srvs
-	tries    int // transmissions to srv
+	tries    int             // transmissions to srv
 	deadline time.Time
 	sock     *radSocket
 	id       uint8
@@ -97,7 +97,7 @@ var radBufPool = sync.Pool{New: func() any { return new([radMaxLen]byte) }}
 type radiusClient struct {
 	servers   []*radiusServer // authentication, in order
 	acctSrvs  []*radiusServer // accounting, in order; often the same ones
-	requireMA string // auto, true or false
+	requireMA string          // auto, true or false
 	deadTime  time.Duration
 	nasIP     netip.Addr
 	log       *slog.Logger
@@ -109,7 +109,7 @@ type radiusClient struct {
 	replies  chan radReply
 	flushReq chan flushRequest
 	stop     chan struct{}
-	wg      sync.WaitGroup
+	wg       sync.WaitGroup
 
 	// runRadius's.
 	socks  []*radSocket

@@ -76,8 +76,8 @@ type session struct {
 	acctIP        netip.Addr
 	acctNext      time.Time // the next interim record; zero: none
 	acctInterval  time.Duration
-	acctSessionID string    // RADIUS's Acct-Session-Id; unique across restarts
-	line          *lineID   // TR-101 line identification from the PADR, if any
+	acctSessionID string  // RADIUS's Acct-Session-Id; unique across restarts
+	line          *lineID // TR-101 line identification from the PADR, if any
 
 	hookDone <-chan struct{} // the session's last ip-up or ip-down job
 	ipUp     bool            // ip-up ran for the IPCP that is up

@@ -4,10 +4,13 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -180,4 +183,162 @@ func TestIntegrationRadiusOutage(t *testing.T) {
 		t.Errorf("no Stop with an Acct-Delay-Time above 0 reached FreeRADIUS")
 	}
 	waitFor(t, "an empty spool", 10*time.Second, func() bool { b, _ := os.ReadFile(spool); return len(b) == 0 })
+}
+
+// TestIntegrationRadiusDAE: Disconnect-Request ends the right session (ACK),
+// an unknown session gets a NAK with Error-Cause 503, CoA changes the rate
+// limit, and forged requests get nothing.
+func TestIntegrationRadiusDAE(t *testing.T) {
+	l := newLab(t)
+	fr := l.startFreeRADIUS(radiusUsers, l.srvNS)
+	dae := "[radius.dae]\nlisten = \"192.0.2.1:3799\"\n[[radius.dae.client]]\naddress = \"192.0.2.10\"\nsecret = \"daesecret\"\n"
+	srv, sock := l.radiusServer(t, dae)
+	ca := l.startClient("-u", "alice", "-p", "pw", "--mac", "02:cc:00:00:0b:01")
+	ca.waitLog("summary: 1 of 1 sessions up", 10*time.Second)
+	cb := l.startClient("-u", "bob", "-p", "pw", "--mac", "02:cc:00:00:0b:02")
+	cb.waitLog("summary: 1 of 1 sessions up", 10*time.Second)
+
+	out, err := fr.radclient("User-Name = \"nobody\"\nEvent-Timestamp = \""+time.Now().UTC().Format("Jan 2 2006 15:04:05 UTC")+"\"\n", "192.0.2.1:3799", "disconnect", "daesecret")
+	if !strings.Contains(out, "Received Disconnect-NAK") || !strings.Contains(out, "Error-Cause = Session-Context-Not-Found") {
+		t.Errorf("Disconnect-Request for nobody: %v\n%s", err, out)
+	}
+	out, err = fr.radclient("Calling-Station-Id = \"02:cc:00:00:0b:02\"\nFilter-Id = \"1024/256\"\n", "192.0.2.1:3799", "coa", "daesecret")
+	if !strings.Contains(out, "Received CoA-ACK") {
+		t.Errorf("CoA-Request: %v\n%s", err, out)
+	}
+	var ss []sessionInfo
+	json.Unmarshal([]byte(cli(t, "show", "sessions", "--json", "--user", "bob", "--ctl-socket", sock)), &ss)
+	if len(ss) != 1 || ss[0].RateDown != 1024 || ss[0].RateUp != 256 {
+		t.Errorf("after CoA: %+v, want bob at 1024/256", ss)
+	}
+	// Forged: the wrong secret, and a stale Event-Timestamp. No answer.
+	if out, err = fr.radclient("User-Name = \"alice\"\n", "192.0.2.1:3799", "disconnect", "wrongsecret"); err == nil || strings.Contains(out, "Received") {
+		t.Errorf("a request with the wrong secret was answered:\n%s", out)
+	}
+	stale := time.Now().Add(-time.Hour).UTC().Format("Jan 2 2006 15:04:05 UTC")
+	if out, err = fr.radclient("User-Name = \"alice\"\nEvent-Timestamp = \""+stale+"\"\n", "192.0.2.1:3799", "disconnect", "daesecret"); err == nil || strings.Contains(out, "Received") {
+		t.Errorf("a request an hour old was answered:\n%s", out)
+	}
+	select {
+	case <-ca.done:
+		t.Fatal("a forged request ended alice's session")
+	default:
+	}
+	out, err = fr.radclient("User-Name = \"alice\"\nMessage-Authenticator = 0x00\n", "192.0.2.1:3799", "disconnect", "daesecret")
+	if !strings.Contains(out, "Received Disconnect-ACK") {
+		t.Fatalf("Disconnect-Request for alice: %v\n%s", err, out)
+	}
+	ca.waitLog("session 0 down: server sent PADT", 5*time.Second)
+	srv.waitLog(`reason="disconnected by RADIUS" user=alice`, time.Second)
+	waitFor(t, "alice's Stop", 5*time.Second, func() bool {
+		return strings.Join(fr.query("SELECT acctterminatecause FROM radacct WHERE username='alice' AND acctstoptime IS NOT NULL"), ",") == "Admin-Reset"
+	})
+	var st statInfo
+	json.Unmarshal([]byte(cli(t, "show", "stat", "--json", "--ctl-socket", sock)), &st)
+	if st.Radius == nil || st.Radius.DAEServed != 3 || st.Radius.DAEDropped != 2 {
+		t.Errorf("show stat's DAE counts: %+v", st.Radius)
+	}
+}
+
+// maResponder is a RADIUS server the test controls, for what FreeRADIUS
+// 3.2.1 will not do: answer with a Message-Authenticator, a wrong one, or
+// a wrong response authenticator.
+type maResponder struct {
+	mode atomic.Value // "ma", "none", "badma", "badauth"
+	conn *net.UDPConn
+}
+
+func (l *lab) startMAResponder(t *testing.T, ns string) *maResponder {
+	r := &maResponder{}
+	r.mode.Store("ma")
+	inNetns(t, ns, func() {
+		var err error
+		if r.conn, err = net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(192, 0, 2, 10), Port: 1812}); err != nil {
+			t.Error(err)
+		}
+	})
+	if r.conn == nil {
+		t.FailNow()
+	}
+	t.Cleanup(func() { r.conn.Close() })
+	go func() {
+		h := newRadiusHasher()
+		buf := make([]byte, radMaxLen)
+		for {
+			n, from, err := r.conn.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				return
+			}
+			var p radiusPacket
+			if p.parse(buf[:n]) != nil || p.code != radAccessRequest {
+				continue
+			}
+			mode := r.mode.Load().(string)
+			b := appendRadiusHeader(nil, radAccessAccept, p.id, &p.auth)
+			off := -1
+			if mode != "none" {
+				b, off = appendMessageAuthenticator(b)
+			}
+			patchRadiusLength(b)
+			if off >= 0 {
+				h.signMessageAuthenticator(b, off, radiusSecret)
+				if mode == "badma" {
+					b[off] ^= 1
+				}
+			}
+			h.responseAuthenticator(b, &p.auth, radiusSecret)
+			if mode == "badauth" {
+				b[4] ^= 1
+			}
+			r.conn.WriteToUDPAddrPort(b, from)
+		}
+	}()
+	return r
+}
+
+// TestIntegrationRadiusMessageAuthenticator: BlastRADIUS. Replies without
+// a Message-Authenticator are dropped under require_message_authenticator
+// true, and under auto once the server has sent one; a wrong one, or a
+// wrong response authenticator, is always dropped.
+func TestIntegrationRadiusMessageAuthenticator(t *testing.T) {
+	for _, tt := range []struct {
+		policy string
+		modes  []string // the responder's mode for each login
+		want   []bool   // whether each login comes up
+	}{
+		{"true", []string{"none", "ma"}, []bool{false, true}},
+		{"auto", []string{"none", "ma", "none"}, []bool{true, true, false}},
+		{"false", []string{"none", "badma", "badauth"}, []bool{true, false, false}},
+	} {
+		t.Run(tt.policy, func(t *testing.T) {
+			l := newLab(t)
+			resp := l.startMAResponder(t, l.radiusNet(l.srvNS))
+			dir := t.TempDir()
+			sock := filepath.Join(dir, "pppoed.sock")
+			cfg := radiusTOML(t, dir, []string{"192.0.2.10:" + radiusSecret}, "require_message_authenticator = \""+tt.policy+"\"\n")
+			l.startServer(append(l.pppFiles("require-pap\n", ""), "-c", cfg, "-L", "10.0.0.1", "-R", "10.0.0.2", "-N", "8", "--ctl-socket", sock)...)
+			for i, mode := range tt.modes {
+				resp.mode.Store(mode)
+				c := l.startClient("-u", "u", "-p", "pw", "--mac", fmt.Sprintf("02:cc:00:00:0c:%02x", i), "--timeout", "8s")
+				if tt.want[i] {
+					c.waitLog("summary: 1 of 1 sessions up", 8*time.Second)
+				} else {
+					c.waitLog("session 0 failed", 12*time.Second)
+				}
+			}
+			var st statInfo
+			json.Unmarshal([]byte(cli(t, "show", "stat", "--json", "--ctl-socket", sock)), &st)
+			fails := 0
+			for _, w := range tt.want {
+				if !w {
+					fails++
+				}
+			}
+			// Each failed login's request went out twice (retries 1),
+			// and both replies were dropped.
+			if st.Radius == nil || len(st.Radius.Servers) != 1 || st.Radius.Servers[0].Dropped != uint64(2*fails) {
+				t.Errorf("dropped replies: %+v, want %d", st.Radius, 2*fails)
+			}
+		})
+	}
 }

@@ -86,20 +86,7 @@ func (l *lab) startFreeRADIUS(users string, srvNS ...string) *freeRADIUS {
 	t.Helper()
 	fr := requireTool(t, "freeradius")
 	requireTool(t, "sqlite3")
-	r := &freeRADIUS{t: t, l: l, ns: "pppoed-" + l.id + "-r", dir: t.TempDir()}
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", r.ns).Run() })
-	l.ip("netns", "add", r.ns)
-	l.ip("-n", r.ns, "link", "set", "lo", "up")
-	l.ip("-n", r.ns, "link", "add", "br0", "type", "bridge")
-	l.ip("-n", r.ns, "addr", "add", "192.0.2.10/24", "dev", "br0")
-	l.ip("-n", r.ns, "link", "set", "br0", "up")
-	for i, ns := range srvNS {
-		a, b := fmt.Sprintf("pd%sr%d", l.id, i), fmt.Sprintf("pd%sq%d", l.id, i)
-		l.ip("link", "add", a, "netns", r.ns, "type", "veth", "peer", "name", b, "netns", ns)
-		l.ip("-n", r.ns, "link", "set", a, "master", "br0", "up")
-		l.ip("-n", ns, "addr", "add", fmt.Sprintf("192.0.2.%d/24", i+1), "dev", b)
-		l.ip("-n", ns, "link", "set", b, "up")
-	}
+	r := &freeRADIUS{t: t, l: l, ns: l.radiusNet(srvNS...), dir: t.TempDir()}
 	conf := filepath.Join(r.dir, "conf")
 	if out, err := exec.Command("cp", "-a", "/etc/freeradius/3.0", conf).CombinedOutput(); err != nil {
 		t.Fatalf("copying FreeRADIUS's configuration: %v\n%s", err, out)
@@ -150,6 +137,28 @@ func (l *lab) startFreeRADIUS(users string, srvNS ...string) *freeRADIUS {
 	}
 	r.start(fr)
 	return r
+}
+
+// radiusNet makes the RADIUS namespace, 192.0.2.10 on a bridge, and joins
+// each server namespace given to it (the first as 192.0.2.1, ...). It
+// returns the namespace's name.
+func (l *lab) radiusNet(srvNS ...string) string {
+	l.t.Helper()
+	ns := "pppoed-" + l.id + "-r"
+	l.t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+	l.ip("netns", "add", ns)
+	l.ip("-n", ns, "link", "set", "lo", "up")
+	l.ip("-n", ns, "link", "add", "br0", "type", "bridge")
+	l.ip("-n", ns, "addr", "add", "192.0.2.10/24", "dev", "br0")
+	l.ip("-n", ns, "link", "set", "br0", "up")
+	for i, s := range srvNS {
+		a, b := fmt.Sprintf("pd%sr%d", l.id, i), fmt.Sprintf("pd%sq%d", l.id, i)
+		l.ip("link", "add", a, "netns", ns, "type", "veth", "peer", "name", b, "netns", s)
+		l.ip("-n", ns, "link", "set", a, "master", "br0", "up")
+		l.ip("-n", s, "addr", "add", fmt.Sprintf("192.0.2.%d/24", i+1), "dev", b)
+		l.ip("-n", s, "link", "set", b, "up")
+	}
+	return ns
 }
 
 func (r *freeRADIUS) start(fr string) {

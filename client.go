@@ -345,7 +345,8 @@ func (d *dialer) onTick() {
 	for _, cs := range d.sessions {
 		switch cs.state {
 		case csDiscovery, csRequest:
-			if !d.clock.Before(cs.retryAt) {
+			// tries is 0 until --rate lets the session start.
+			if cs.tries > 0 && !d.clock.Before(cs.retryAt) {
 				if cs.tries >= 5 {
 					d.fail(cs, "no answer in discovery")
 				} else if cs.state == csDiscovery {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -340,5 +341,82 @@ func TestIntegrationRadiusMessageAuthenticator(t *testing.T) {
 				t.Errorf("dropped replies: %+v, want %d", st.Radius, 2*fails)
 			}
 		})
+	}
+}
+
+// TestIntegrationTwoConcentrators: two pppoed on one segment, one
+// FreeRADIUS behind both. With PADO delay by load, 100 sessions spread
+// over both (neither gets fewer than a third); every session's Start and
+// Stop land in radacct; a Disconnect-Request sent to the concentrator
+// radacct names for a session ends that session there.
+func TestIntegrationTwoConcentrators(t *testing.T) {
+	l := newLab(t)
+	// The segment: a bridge in a namespace of its own, the client's veth
+	// moved onto it, and a second server namespace.
+	seg, srv2NS := "pppoed-"+l.id+"-g", "pppoed-"+l.id+"-t"
+	for _, ns := range []string{seg, srv2NS} {
+		t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+		l.ip("netns", "add", ns)
+	}
+	l.ip("-n", seg, "link", "add", "br0", "type", "bridge")
+	l.ip("-n", seg, "link", "set", "br0", "up")
+	// Replace the lab's direct link: client and both servers on the bridge.
+	l.ip("-n", l.srvNS, "link", "del", l.srvIf)
+	srv2If := "pd" + l.id + "t"
+	for _, end := range []struct{ ns, name, mac string }{{l.cliNS, l.cliIf, l.cliMAC.String()}, {l.srvNS, l.srvIf, "02:ac:00:00:00:01"}, {srv2NS, srv2If, "02:ac:00:00:00:02"}} {
+		peer := end.name + "b"
+		l.ip("link", "add", end.name, "address", end.mac, "netns", end.ns, "type", "veth", "peer", "name", peer, "netns", seg)
+		l.ip("-n", end.ns, "link", "set", end.name, "up")
+		l.ip("-n", seg, "link", "set", peer, "master", "br0", "up")
+	}
+	fr := l.startFreeRADIUS(radiusUsers, l.srvNS, srv2NS)
+	// 10 ms more for every 5 sessions.
+	delay := "0"
+	for n := 5; n <= 100; n += 5 {
+		delay += fmt.Sprintf(",%d:%d", 2*n, n)
+	}
+	var srvs []*daemon
+	for i, at := range []struct{ ns, ifname string }{{l.srvNS, l.srvIf}, {srv2NS, srv2If}} {
+		dir := t.TempDir()
+		dae := fmt.Sprintf("[radius.dae]\nlisten = \"192.0.2.%d:3799\"\n[[radius.dae.client]]\naddress = \"192.0.2.10\"\nsecret = \"daesecret\"\n", i+1)
+		cfg := radiusTOML(t, dir, []string{"192.0.2.10:" + radiusSecret}, dae)
+		args := append(l.pppFiles("require-chap\n", ""), "-c", cfg, "-L", "10.0.0.1", "-R", fmt.Sprintf("10.%d.0.2", 10+i), "-N", "100",
+			"--pado-delay", delay, "--tun-name", "pppoed0")
+		d := l.spawnServerIn(at.ns, at.ifname, args...)
+		d.waitLog("msg=listening", 10*time.Second)
+		srvs = append(srvs, d)
+	}
+	c := l.startClient("-u", "load", "-p", "pw", "-n", "100", "--rate", "25", "--timeout", "60s")
+	c.waitLog("summary: 100 of 100 sessions up", 60*time.Second)
+	a := strings.Count(srvs[0].log.String(), `msg="session up"`)
+	b := strings.Count(srvs[1].log.String(), `msg="session up"`)
+	t.Logf("sessions: %d on the first concentrator, %d on the second", a, b)
+	if a+b != 100 || a < 34 || b < 34 {
+		t.Errorf("%d and %d sessions: want 100, neither fewer than a third", a, b)
+	}
+	waitFor(t, "100 Start rows", 10*time.Second, func() bool { return len(fr.query("SELECT 1 FROM radacct")) == 100 })
+	if got := fr.query("SELECT nasipaddress, count(*) FROM radacct GROUP BY nasipaddress ORDER BY nasipaddress"); strings.Join(got, ",") != fmt.Sprintf("192.0.2.1|%d,192.0.2.2|%d", a, b) {
+		t.Errorf("radacct by NAS: %q", got)
+	}
+	// A Disconnect-Request goes to the NAS radacct names for the session.
+	row := fr.query("SELECT acctsessionid, nasipaddress FROM radacct WHERE nasipaddress = '192.0.2.2' LIMIT 1")
+	if len(row) != 1 {
+		t.Fatalf("no session of the second concentrator in radacct")
+	}
+	id, nas, _ := strings.Cut(row[0], "|")
+	if out, err := fr.radclient("Acct-Session-Id = \""+id+"\"\n", nas+":3799", "disconnect", "daesecret"); !strings.Contains(out, "Received Disconnect-ACK") {
+		t.Fatalf("Disconnect-Request to %s: %v\n%s", nas, err, out)
+	}
+	srvs[1].waitLog(`"disconnected by the RADIUS server"`, 5*time.Second)
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	<-c.done
+	waitFor(t, "100 Stop rows", 15*time.Second, func() bool {
+		return len(fr.query("SELECT 1 FROM radacct WHERE acctstoptime IS NOT NULL")) == 100
+	})
+	if got := fr.query("SELECT count(*) FROM radacct WHERE acctterminatecause = 'Admin-Reset'"); strings.Join(got, "") != "1" {
+		t.Errorf("%q sessions stopped for Admin-Reset, want 1", got)
+	}
+	for _, d := range srvs {
+		d.stop()
 	}
 }

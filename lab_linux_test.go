@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
@@ -161,15 +162,24 @@ func (l *lab) startServer(args ...string) *daemon {
 
 func (l *lab) spawnServer(args ...string) *daemon {
 	l.t.Helper()
-	full := []string{"netns", "exec", l.srvNS, binPath, "-I", l.srvIf, "-C", "labAC"}
-	hasO := false
+	return l.spawnServerIn(l.srvNS, l.srvIf, args...)
+}
+
+// spawnServerIn is spawnServer in another namespace, on another interface.
+func (l *lab) spawnServerIn(ns, ifname string, args ...string) *daemon {
+	l.t.Helper()
+	full := []string{"netns", "exec", ns, binPath, "-I", ifname, "-C", "labAC"}
+	hasO, hasCtl := false, false
 	for _, a := range args {
-		if a == "-O" {
-			hasO = true
-		}
+		hasO = hasO || a == "-O"
+		hasCtl = hasCtl || a == "--ctl-socket"
 	}
 	if !hasO {
 		full = append(full, "-O", l.emptyOptions())
+	}
+	if !hasCtl {
+		// Not the host's /var/run/pppoed: each daemon a socket of its own.
+		full = append(full, "--ctl-socket", filepath.Join(l.t.TempDir(), "pppoed.sock"))
 	}
 	full = append(full, args...)
 	d := &daemon{t: l.t, log: &syncBuffer{}, done: make(chan struct{})}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"net/netip"
 	"os/exec"
@@ -158,5 +159,80 @@ func TestRadiusCodec(t *testing.T) {
 	p.code = radAccessAccept
 	if res := radiusResult(&p, nil); res.addr.IsValid() {
 		t.Errorf("255.255.255.254 read as the address %v", res.addr)
+	}
+}
+
+// TestRadiusManyOutstanding: 600 requests in flight at once go out on
+// more than one socket, since one has 256 identifiers, and every one is
+// answered. The server answers only once all 600 have arrived.
+func TestRadiusManyOutstanding(t *testing.T) {
+	srvConn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srvConn.Close()
+	const n, sec = 600, "s3"
+	go func() {
+		h := newRadiusHasher()
+		type held struct {
+			from netip.AddrPort
+			p    []byte
+		}
+		var all []held
+		buf := make([]byte, radMaxLen)
+		for len(all) < n {
+			m, from, err := srvConn.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				return
+			}
+			all = append(all, held{from, bytes.Clone(buf[:m])})
+		}
+		for _, x := range all {
+			var p radiusPacket
+			p.parse(x.p)
+			b := appendRadiusHeader(nil, radAccessAccept, p.id, &p.auth)
+			b, off := appendMessageAuthenticator(b)
+			patchRadiusLength(b)
+			h.signMessageAuthenticator(b, off, sec)
+			h.responseAuthenticator(b, &p.auth, sec)
+			srvConn.WriteToUDPAddrPort(b, x.from)
+		}
+	}()
+	port := srvConn.LocalAddr().(*net.UDPAddr).Port
+	rc := &radiusConfig{Server: []radiusServerConfig{{Address: "127.0.0.1", Secret: sec, AuthPort: port, AcctPort: port,
+		Timeout: duration(10 * time.Second), Retries: 1}}, DeadTime: duration(time.Second)}
+	rc.AcctServer = rc.Server
+	c, err := newRadiusClient(rc, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.start()
+	defer c.close()
+	answers := make(chan error, n)
+	for range n {
+		c.submit(&radReq{code: radAccessRequest, attrs: appendAttrString(nil, attrUserName, "u"),
+			done: func(p *radiusPacket, _ *radiusServer, err error) {
+				if err == nil && p.code != radAccessAccept {
+					err = fmt.Errorf("code %d", p.code)
+				}
+				answers <- err
+			}})
+	}
+	for range n {
+		select {
+		case err := <-answers:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("not every request was answered")
+		}
+	}
+	if st := c.servers[0].stats.requests.Load(); st != n {
+		t.Errorf("%d requests sent, want %d (no retransmissions)", st, n)
+	}
+	// Three sockets: 256 + 256 + 88 identifiers.
+	if len(c.socks) < 3 {
+		t.Errorf("%d sockets for %d requests in flight", len(c.socks), n)
 	}
 }

@@ -143,7 +143,7 @@ func TestIntegrationRadiusFailover(t *testing.T) {
 // all arrive once a server is back, none twice, with Acct-Delay-Time.
 func TestIntegrationRadiusOutage(t *testing.T) {
 	l := newLab(t)
-	fr := l.startFreeRADIUS(radiusUsers, l.srvNS)
+	fr := l.startFreeRADIUSDebug(radiusUsers, l.srvNS)
 	dir := t.TempDir()
 	cfg := radiusTOML(t, dir, []string{"192.0.2.10:" + radiusSecret}, "dead_time = 1\n")
 	args := append(l.pppFiles("require-chap\n", ""), "-c", cfg, "-L", "10.0.0.1", "-R", "10.0.0.2", "-N", "8")
@@ -418,5 +418,61 @@ func TestIntegrationTwoConcentrators(t *testing.T) {
 	}
 	for _, d := range srvs {
 		d.stop()
+	}
+}
+
+// TestIntegrationRadiusPluginConfig: rp-pppoe's RADIUS setup as it is, an
+// options file with plugin radius.so and radcli's files, works with
+// nothing else changed.
+func TestIntegrationRadiusPluginConfig(t *testing.T) {
+	l := newLab(t)
+	l.startFreeRADIUS(radiusUsers, l.srvNS)
+	dir := t.TempDir()
+	writeTestFile(t, filepath.Join(dir, "servers"), "# host secret\n192.0.2.10\t"+radiusSecret+"\n")
+	writeTestFile(t, filepath.Join(dir, "radiusclient.conf"), "auth_order radius\nlogin_tries 4\nlogin_timeout 60\n"+
+		"authserver 192.0.2.10:1812\nacctserver 192.0.2.10:1813\nservers "+filepath.Join(dir, "servers")+"\n"+
+		"dictionary /etc/radcli/dictionary\nseqfile /var/run/radius.seq\nradius_timeout 2\nradius_retries 2\nradius_deadtime 0\nnas-identifier oldbox\n")
+	opts := "plugin radius.so\nplugin radattr.so\nradius-config-file " + filepath.Join(dir, "radiusclient.conf") + "\nrequire-chap\nlcp-echo-interval 10\n"
+	args := l.pppFiles(opts, "")
+	// The spool under the test's directory: the one thing not in radcli's files.
+	writeTestFile(t, filepath.Join(dir, "spool.toml"), "[radius]\nacct_spool = \""+filepath.Join(dir, "acct.spool")+"\"\n")
+	srv := l.startServer(append(args, "-c", filepath.Join(dir, "spool.toml"), "-L", "10.0.0.1", "-R", "10.0.0.2", "-N", "8")...)
+	srv.waitLog("from="+filepath.Join(dir, "radiusclient.conf"), time.Second)
+	srv.waitLog("nas_identifier=oldbox", time.Second)
+	c := l.startClient("-u", "alice", "-p", "pw")
+	c.waitLog("summary: 1 of 1 sessions up", 10*time.Second)
+	if mm := upLine.FindStringSubmatch(c.log.String()); mm == nil || mm[4] != "10.0.0.9" {
+		t.Fatalf("alice got %q, want RADIUS's 10.0.0.9", mm)
+	}
+}
+
+// TestIntegrationRadiusLoad dials 1000 sessions authenticated through
+// FreeRADIUS, then 1000 against chap-secrets, and logs both setup rates.
+func TestIntegrationRadiusLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	for _, via := range []string{"radius", "chap-secrets"} {
+		t.Run(via, func(t *testing.T) {
+			l := newLab(t)
+			args := []string{"-L", "10.1.0.1", "-R", "10.2.0.1", "-N", "1000"}
+			// No ip-up or ip-down: Debian's would run 2000 times.
+			opts := "require-chap\nip-up-script /nonexistent\nip-down-script /nonexistent\n"
+			if via == "radius" {
+				l.startFreeRADIUS(radiusUsers, l.srvNS)
+				dir := t.TempDir()
+				cfg := radiusTOMLTimeout(t, dir, []string{"192.0.2.10:" + radiusSecret}, "", "3s", 3)
+				args = append(append(l.pppFiles(opts, ""), "-c", cfg), args...)
+			} else {
+				args = append(l.pppFiles(opts, "load * pw *\n"), args...)
+			}
+			srv := l.startServer(args...)
+			c := l.startClient("-u", "load", "-p", "pw", "-n", "1000", "--timeout", "120s")
+			c.waitLog("summary: 1000 of 1000 sessions up", 150*time.Second)
+			t.Logf("%s: %s", via, regexp.MustCompile(`summary: .*`).FindString(c.log.String()))
+			c.cmd.Process.Signal(syscall.SIGTERM)
+			<-c.done
+			srv.stop()
+		})
 	}
 }

@@ -71,6 +71,7 @@ type radReq struct {
 
 	srvs     []*radiusServer // the list it goes to
 	srv      int             // index into srvs
+	sentTo   *radiusServer   // where the identifier and authenticator went
 	tries    int             // transmissions to srv
 	deadline time.Time
 	sock     *radSocket
@@ -112,6 +113,7 @@ type radiusClient struct {
 	wg       sync.WaitGroup
 
 	// runRadius's.
+	warn   rateLimiter
 	socks  []*radSocket
 	hasher *radiusHasher
 	buf    [radMaxLen]byte
@@ -244,10 +246,21 @@ func (c *radiusClient) first(r *radReq, now time.Time) {
 	c.transmit(r, now)
 }
 
-// transmit sends r to its server with a fresh identifier (and so a fresh
-// authenticator and Acct-Delay-Time).
+// transmit sends r to its server. An Access-Request sent again to the
+// same server keeps its identifier and authenticator (RFC 2865 §4.1), so a
+// late answer to the first copy still counts; anything else gets a fresh
+// identifier (an Accounting-Request's Acct-Delay-Time has changed, RFC 2866
+// §5.2).
 func (c *radiusClient) transmit(r *radReq, now time.Time) {
 	srv := r.srvs[r.srv]
+	if r.sock != nil && !r.acct && r.tries > 0 && r.sentTo == srv {
+		b := c.build(r, srv, now, true)
+		srv.stats.retransmits.Add(1)
+		r.tries++
+		r.deadline = now.Add(srv.timeout)
+		c.write(r, srv, b)
+		return
+	}
 	if r.sock != nil {
 		c.release(r)
 	}
@@ -263,12 +276,8 @@ func (c *radiusClient) transmit(r *radReq, now time.Time) {
 	}
 	sock.inflight[id], sock.next = r, id+1
 	sock.used++
-	r.sock, r.id = sock, id
-	b := c.build(r, srv, now)
-	dst := srv.auth
-	if r.acct {
-		dst = srv.acct
-	}
+	r.sock, r.id, r.sentTo = sock, id, srv
+	b := c.build(r, srv, now, false)
 	if r.tries == 0 {
 		srv.stats.requests.Add(1)
 	} else {
@@ -276,16 +285,26 @@ func (c *radiusClient) transmit(r *radReq, now time.Time) {
 	}
 	r.tries++
 	r.deadline = now.Add(srv.timeout)
-	if _, err := sock.conn.WriteToUDPAddrPort(b, dst); err != nil && c.log.Enabled(context.Background(), slog.LevelDebug) {
+	c.write(r, srv, b)
+}
+
+func (c *radiusClient) write(r *radReq, srv *radiusServer, b []byte) {
+	dst := srv.auth
+	if r.acct {
+		dst = srv.acct
+	}
+	if _, err := r.sock.conn.WriteToUDPAddrPort(b, dst); err != nil && c.log.Enabled(context.Background(), slog.LevelDebug) {
 		c.log.Debug("RADIUS: send failed", "server", srv.name, "err", err)
 	}
 }
 
-// build encodes r for srv into c.buf.
-func (c *radiusClient) build(r *radReq, srv *radiusServer, now time.Time) []byte {
-	if r.acct {
+// build encodes r for srv into c.buf; again keeps the authenticator of the
+// last transmission.
+func (c *radiusClient) build(r *radReq, srv *radiusServer, now time.Time, again bool) []byte {
+	switch {
+	case r.acct:
 		clear(r.auth[:])
-	} else {
+	case !again:
 		fillRandom(r.auth[:])
 	}
 	b := appendRadiusHeader(c.buf[:0], r.code, r.id, &r.auth)
@@ -376,7 +395,10 @@ func (c *radiusClient) handleReply(rep radReply) {
 	}
 	if !c.hasher.checkResponseAuthenticator(&p, &r.auth, srv.secret) {
 		srv.stats.dropped.Add(1)
-		c.log.Warn("RADIUS: reply with a wrong response authenticator dropped (is the secret right?)", "server", srv.name)
+		if c.warn.allow(time.Now()) {
+			c.log.Warn("RADIUS: reply with a wrong response authenticator dropped (is the secret right?)", "server", srv.name,
+				"dropped_total", srv.stats.dropped.Load())
+		}
 		return
 	}
 	if !r.acct {
@@ -423,9 +445,12 @@ func (c *radiusClient) expire(now time.Time) {
 				c.transmit(r, now)
 				continue
 			}
+			if !now.Before(srv.deadUntil) {
+				// Once each time it goes dead, not for every request.
+				c.log.Warn("RADIUS: server does not answer; trying the next", "server", srv.name, "dead_for", c.deadTime)
+			}
 			srv.deadUntil = now.Add(c.deadTime)
 			srv.stats.dead.Store(true)
-			c.log.Warn("RADIUS: server does not answer; trying the next", "server", srv.name, "dead_for", c.deadTime)
 			r.srv++
 			r.tries = 0
 			if r.srv == len(r.srvs) {

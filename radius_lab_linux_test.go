@@ -21,7 +21,8 @@ import (
 const radiusSecret = "testing123"
 
 type freeRADIUS struct {
-	t   *testing.T
+	debug bool // -X: one thread, every request in the log
+	t     *testing.T
 	l   *lab
 	ns  string
 	dir string
@@ -82,11 +83,23 @@ const radiusSite = `server pppoed {
 // namespace joined to each of the lab's server namespaces given (the
 // first becomes 192.0.2.1, the next .2, ...).
 func (l *lab) startFreeRADIUS(users string, srvNS ...string) *freeRADIUS {
+	l.t.Helper()
+	return l.startFreeRADIUSMode(false, users, srvNS...)
+}
+
+// startFreeRADIUSDebug is startFreeRADIUS with FreeRADIUS's -X, for a test
+// that reads what FreeRADIUS received.
+func (l *lab) startFreeRADIUSDebug(users string, srvNS ...string) *freeRADIUS {
+	l.t.Helper()
+	return l.startFreeRADIUSMode(true, users, srvNS...)
+}
+
+func (l *lab) startFreeRADIUSMode(debug bool, users string, srvNS ...string) *freeRADIUS {
 	t := l.t
 	t.Helper()
 	fr := requireTool(t, "freeradius")
 	requireTool(t, "sqlite3")
-	r := &freeRADIUS{t: t, l: l, ns: l.radiusNet(srvNS...), dir: t.TempDir()}
+	r := &freeRADIUS{debug: debug, t: t, l: l, ns: l.radiusNet(srvNS...), dir: t.TempDir()}
 	conf := filepath.Join(r.dir, "conf")
 	if out, err := exec.Command("cp", "-a", "/etc/freeradius/3.0", conf).CombinedOutput(); err != nil {
 		t.Fatalf("copying FreeRADIUS's configuration: %v\n%s", err, out)
@@ -164,7 +177,11 @@ func (l *lab) radiusNet(srvNS ...string) string {
 func (r *freeRADIUS) start(fr string) {
 	r.t.Helper()
 	d := &daemon{t: r.t, log: &syncBuffer{}, done: make(chan struct{})}
-	d.cmd = exec.Command("ip", "netns", "exec", r.ns, fr, "-X", "-d", filepath.Join(r.dir, "conf"))
+	mode := []string{"-f", "-l", "stdout"}
+	if r.debug {
+		mode = []string{"-X"}
+	}
+	d.cmd = exec.Command("ip", append(append([]string{"netns", "exec", r.ns, fr}, mode...), "-d", filepath.Join(r.dir, "conf"))...)
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
 	if err := d.cmd.Start(); err != nil {
 		r.t.Fatal(err)
@@ -238,12 +255,16 @@ func (r *freeRADIUS) radclient(attrs, to, kind, secret string, extra ...string) 
 // radiusTOML is a pppoed configuration for the RADIUS lab: the servers
 // given (address:secret), the spool in dir, and extra lines.
 func radiusTOML(t *testing.T, dir string, servers []string, extra string) string {
+	return radiusTOMLTimeout(t, dir, servers, extra, "1s", 1)
+}
+
+func radiusTOMLTimeout(t *testing.T, dir string, servers []string, extra, timeout string, retries int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "[radius]\nnas_identifier = \"pppoed-test\"\nacct_spool = %q\n", filepath.Join(dir, "acct.spool"))
 	b.WriteString(extra)
 	for _, s := range servers {
 		a, sec, _ := strings.Cut(s, ":")
-		fmt.Fprintf(&b, "\n[[radius.server]]\naddress = %q\nsecret = %q\ntimeout = \"1s\"\nretries = 1\n", a, sec)
+		fmt.Fprintf(&b, "\n[[radius.server]]\naddress = %q\nsecret = %q\ntimeout = %q\nretries = %d\n", a, sec, timeout, retries)
 	}
 	p := filepath.Join(dir, "pppoed.toml")
 	writeTestFile(t, p, b.String())

@@ -23,11 +23,11 @@ const radiusSecret = "testing123"
 type freeRADIUS struct {
 	debug bool // -X: one thread, every request in the log
 	t     *testing.T
-	l   *lab
-	ns  string
-	dir string
-	db  string
-	d   *daemon
+	l     *lab
+	ns    string
+	dir   string
+	db    string
+	d     *daemon
 }
 
 // radiusSite is the virtual server: authorize and authenticate with the

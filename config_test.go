@@ -341,11 +341,11 @@ func TestHelpShowsNoSentinels(t *testing.T) {
 // but that pppoed does not act on are warned about, naming the line; the
 // ones that mean nothing to a server are only noted.
 func TestOptionsFileWarnings(t *testing.T) {
-	o, err := parsePPPOptions(strings.NewReader("plugin radius.so\nplugin rp-pppoe.so\nipv6-up-script /etc/ppp/my-up\nchap-interval 60\ndefaultroute\nip-up-script /etc/ppp/up\n"), "opts")
+	o, err := parsePPPOptions(strings.NewReader("mtu 1400\nplugin rp-pppoe.so\nipv6-up-script /etc/ppp/my-up\nchap-interval 60\ndefaultroute\nip-up-script /etc/ppp/up\n"), "opts")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"opts:1: plugin radius.so ignored: RADIUS", "opts:3: ipv6-up-script /etc/ppp/my-up ignored", "opts:4: chap-interval 60 ignored"} {
+	for _, want := range []string{"opts:1: mtu 1400 ignored", "opts:3: ipv6-up-script /etc/ppp/my-up ignored", "opts:4: chap-interval 60 ignored"} {
 		found := false
 		for _, w := range o.warnings {
 			found = found || strings.HasPrefix(w, want)

@@ -70,11 +70,12 @@ type radiusAccounting struct {
 	acName string
 	log    *slog.Logger
 
-	mu sync.Mutex
-	in []*acctRec // posted, not yet taken by runRadius
+	mu     sync.Mutex
+	in     []*acctRec // posted, not yet taken by runRadius
+	inNext []*acctRec // runRadius's: the slice that becomes in next, so posting allocates nothing
 
 	// runRadius's.
-	queue       []*acctRec // oldest first
+	queue       acctQueue // oldest first
 	sending     [acctWindow]*acctRec
 	inflight    int
 	pausedUntil time.Time
@@ -244,9 +245,7 @@ func (r *acctRec) delivered(_ *radiusPacket, _ *radiusServer, err error) {
 		// Nobody answered: back to the head of the queue, and a pause
 		// before the next try.
 		a.retried.Add(1)
-		a.queue = append(a.queue, nil)
-		copy(a.queue[1:], a.queue)
-		a.queue[0] = r
+		a.queue.pushFront(r)
 		a.pausedUntil = time.Now().Add(acctPause)
 		return
 	}
@@ -261,44 +260,47 @@ func (r *acctRec) delivered(_ *radiusPacket, _ *radiusServer, err error) {
 func (a *radiusAccounting) pump(now time.Time) {
 	a.mu.Lock()
 	in := a.in
-	a.in = a.in[len(in):]
+	a.in, a.inNext = a.inNext[:0], nil
 	a.mu.Unlock()
+	defer func() {
+		clear(in)
+		a.inNext = in[:0]
+	}()
 	for _, r := range in {
-		if a.spool.pending() > 0 || len(a.queue) >= acctMemQueue {
+		if a.spool.pending() > 0 || a.queue.len() >= acctMemQueue {
 			a.toSpool(r)
 			continue
 		}
-		a.queue = append(a.queue, r)
+		a.queue.push(r)
 	}
-	if len(a.queue) == 0 && a.spool.pending() > 0 {
+	if a.queue.len() == 0 && a.spool.pending() > 0 {
 		rs, err := a.spool.read(acctMemQueue / 2)
 		if err != nil {
 			a.log.Warn("RADIUS accounting: reading the spool failed", "spool", a.spool.path, "err", err)
 		}
 		for _, r := range rs {
 			r.a = a
-			a.queue = append(a.queue, r)
+			a.queue.push(r)
 		}
 	}
-	if a.inflight == 0 && len(a.queue) == 0 && a.spool.pending() == 0 && a.spool.dirty() {
+	if a.inflight == 0 && a.queue.len() == 0 && a.spool.pending() == 0 && a.spool.dirty() {
 		if err := a.spool.truncate(); err != nil {
 			a.log.Warn("RADIUS accounting: emptying the spool failed", "spool", a.spool.path, "err", err)
 		}
 	}
-	if a.flushing != nil && ((a.inflight == 0 && len(a.queue) == 0 && a.spool.pending() == 0) || now.After(a.flushBy)) {
+	if a.flushing != nil && ((a.inflight == 0 && a.queue.len() == 0 && a.spool.pending() == 0) || now.After(a.flushBy)) {
 		a.saveForNextStart()
 		close(a.flushing)
 		a.flushing = nil
 		return
 	}
-	a.queued.Store(int64(len(a.queue) + a.inflight))
+	a.queued.Store(int64(a.queue.len() + a.inflight))
 	a.spoolPending.Store(int64(a.spool.pending()))
 	if now.Before(a.pausedUntil) {
 		return
 	}
-	for a.inflight < acctWindow && len(a.queue) > 0 {
-		r := a.queue[0]
-		a.queue = a.queue[1:]
+	for a.inflight < acctWindow && a.queue.len() > 0 {
+		r := a.queue.pop()
 		r.req = radReq{acct: true, code: radAccountingRequest, attrs: r.b, event: r.event, done: r.req.done}
 		for i, x := range a.sending {
 			if x == nil {
@@ -343,7 +345,9 @@ func (a *radiusAccounting) saveForNextStart() {
 	if err != nil {
 		a.log.Warn("RADIUS accounting: reading the spool failed", "err", err)
 	}
-	old = append(old, a.queue...)
+	for a.queue.len() > 0 {
+		old = append(old, a.queue.pop())
+	}
 	old = append(old, rest...)
 	if len(old) == 0 {
 		return
@@ -481,4 +485,38 @@ func (a *radiusAccounting) flush(timeout time.Duration) {
 type flushRequest struct {
 	done chan struct{}
 	by   time.Time
+}
+
+// acctQueue is a FIFO of records that reuses its array, so a steady
+// stream of records through it allocates nothing.
+type acctQueue struct {
+	b    []*acctRec
+	head int
+}
+
+func (q *acctQueue) len() int { return len(q.b) - q.head }
+
+func (q *acctQueue) push(r *acctRec) { q.b = append(q.b, r) }
+
+func (q *acctQueue) pop() *acctRec {
+	r := q.b[q.head]
+	q.b[q.head] = nil
+	q.head++
+	if q.head == len(q.b) {
+		q.b, q.head = q.b[:0], 0
+	}
+	return r
+}
+
+// pushFront puts a record back at the head, for one that must be tried
+// again before the others.
+func (q *acctQueue) pushFront(r *acctRec) {
+	if q.head > 0 {
+		q.head--
+		q.b[q.head] = r
+		return
+	}
+	q.b = append(q.b, nil)
+	copy(q.b[1:], q.b)
+	q.b[0] = r
 }

@@ -20,7 +20,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash"
-	"io"
 )
 
 // radiusCode is a packet's Code (RFC 2865 §3, RFC 5176 §3).
@@ -277,13 +276,23 @@ func patchRadiusLength(b []byte) {
 // radiusHasher is the MD5 and HMAC-MD5 state a goroutine reuses, so
 // computing authenticators allocates nothing.
 type radiusHasher struct {
-	md5  hash.Hash
-	sum  [md5.Size]byte
-	hmac map[string]hash.Hash // by secret
+	md5     hash.Hash
+	sum     [md5.Size]byte
+	hmac    map[string]hash.Hash // by secret
+	secrets map[string][]byte    // each secret as bytes, made once
 }
 
 func newRadiusHasher() *radiusHasher {
-	return &radiusHasher{md5: md5.New(), hmac: map[string]hash.Hash{}}
+	return &radiusHasher{md5: md5.New(), hmac: map[string]hash.Hash{}, secrets: map[string][]byte{}}
+}
+
+func (h *radiusHasher) secretBytes(s string) []byte {
+	b, ok := h.secrets[s]
+	if !ok {
+		b = []byte(s)
+		h.secrets[s] = b
+	}
+	return b
 }
 
 func (h *radiusHasher) mac(secret string) hash.Hash {
@@ -348,7 +357,7 @@ func (h *radiusHasher) requestAuthenticator(b []byte, secret string) {
 	clear(b[4:radHdrLen])
 	h.md5.Reset()
 	h.md5.Write(b)
-	io.WriteString(h.md5, secret)
+	h.md5.Write(h.secretBytes(secret))
 	h.md5.Sum(b[4:4])
 }
 
@@ -360,7 +369,7 @@ func (h *radiusHasher) checkRequestAuthenticator(p *radiusPacket, secret string)
 	clear(p.raw[4:radHdrLen])
 	h.md5.Reset()
 	h.md5.Write(p.raw)
-	io.WriteString(h.md5, secret)
+	h.md5.Write(h.secretBytes(secret))
 	want := h.md5.Sum(h.sum[:0])
 	copy(p.raw[4:radHdrLen], got[:])
 	return subtle.ConstantTimeCompare(want, got[:]) == 1
@@ -373,7 +382,7 @@ func (h *radiusHasher) responseAuthenticator(b []byte, reqAuth *[radAuthLen]byte
 	copy(b[4:radHdrLen], reqAuth[:])
 	h.md5.Reset()
 	h.md5.Write(b)
-	io.WriteString(h.md5, secret)
+	h.md5.Write(h.secretBytes(secret))
 	h.md5.Sum(b[4:4])
 }
 
@@ -385,7 +394,7 @@ func (h *radiusHasher) checkResponseAuthenticator(p *radiusPacket, reqAuth *[rad
 	copy(p.raw[4:radHdrLen], reqAuth[:])
 	h.md5.Reset()
 	h.md5.Write(p.raw)
-	io.WriteString(h.md5, secret)
+	h.md5.Write(h.secretBytes(secret))
 	want := h.md5.Sum(h.sum[:0])
 	copy(p.raw[4:radHdrLen], got[:])
 	return subtle.ConstantTimeCompare(want, got[:]) == 1
@@ -405,7 +414,7 @@ func (h *radiusHasher) appendUserPassword(b []byte, pw []byte, secret string, re
 	prev := reqAuth[:]
 	for i := start; i < start+n; i += 16 {
 		h.md5.Reset()
-		io.WriteString(h.md5, secret)
+		h.md5.Write(h.secretBytes(secret))
 		h.md5.Write(prev)
 		x := h.md5.Sum(h.sum[:0])
 		for j := range 16 {
@@ -426,7 +435,7 @@ func (h *radiusHasher) revealUserPassword(dst, hidden []byte, secret string, req
 	prev := reqAuth[:]
 	for i := 0; i < len(hidden); i += 16 {
 		h.md5.Reset()
-		io.WriteString(h.md5, secret)
+		h.md5.Write(h.secretBytes(secret))
 		h.md5.Write(prev)
 		x := h.md5.Sum(h.sum[:0])
 		for j := range 16 {

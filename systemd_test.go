@@ -31,7 +31,15 @@ func TestSystemdUnit(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "pppoed.service")
 	writeTestFile(t, p, strings.ReplaceAll(string(unit), "/usr/sbin/pppoed", bin))
 	out, err := exec.Command(sa, "verify", p).CombinedOutput()
-	if err != nil || len(strings.TrimSpace(string(out))) > 0 {
+	// verify also reads the units ours pulls in; what it says of those
+	// (another package's) is not ours to mend.
+	var ours []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.Contains(line, "pppoed.service") {
+			ours = append(ours, line)
+		}
+	}
+	if err != nil || len(ours) > 0 {
 		t.Fatalf("systemd-analyze verify: %v\n%s", err, out)
 	}
 }

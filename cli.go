@@ -334,6 +334,20 @@ func printStat(w io.Writer, st *statInfo) {
 	}
 	fmt.Fprintf(tw, "pool\t%d of %d free\n", st.PoolFree, st.PoolSize)
 	fmt.Fprintf(tw, "memory\tGo heap %s, RSS %s\n", humanBytes(st.GoHeapBytes), humanBytes(st.RSSBytes))
+	if r := st.Radius; r != nil {
+		for _, s := range r.Servers {
+			dead := ""
+			if s.Dead {
+				dead = " (dead)"
+			}
+			fmt.Fprintf(tw, "radius %s, %s%s\t%d requests, %d retransmits, %d timeouts, %d accepts, %d rejects, %d accounting responses, %d dropped\n",
+				s.Server, s.Role, dead, s.Requests, s.Retransmits, s.Timeouts, s.Accepts, s.Rejects, s.AcctResponses, s.Dropped)
+		}
+		a := r.Accounting
+		fmt.Fprintf(tw, "radius accounting\t%d waiting, %d in the spool; %d sent, %d retried, %d spooled, %d lost\n",
+			a.Queued, a.SpoolPending, a.Sent, a.Retried, a.Spooled, a.Dropped)
+		fmt.Fprintf(tw, "radius dynamic authorization\t%d answered, %d dropped\n", r.DAEServed, r.DAEDropped)
+	}
 	for _, k := range sortedKeys(st.Counters) {
 		if st.Counters[k] != 0 {
 			fmt.Fprintf(tw, "%s\t%d\n", k, st.Counters[k])
@@ -391,6 +405,27 @@ func prometheusText(st *statInfo) string {
 	fmt.Fprintf(&b, "pppoed_resident_memory_bytes %d\n", st.RSSBytes)
 	metric("control_errors_total", "counter", "Malformed or failed control requests.")
 	fmt.Fprintf(&b, "pppoed_control_errors_total %d\n", st.CtlErrors)
+	if r := st.Radius; r != nil {
+		for _, m := range []struct {
+			name, help string
+			v         func(radiusServerStat) uint64
+		}{
+			{"radius_requests_total", "RADIUS requests sent, by server.", func(s radiusServerStat) uint64 { return s.Requests }},
+			{"radius_retransmits_total", "RADIUS requests sent again.", func(s radiusServerStat) uint64 { return s.Retransmits }},
+			{"radius_timeouts_total", "RADIUS requests that timed out.", func(s radiusServerStat) uint64 { return s.Timeouts }},
+			{"radius_rejects_total", "Access-Rejects.", func(s radiusServerStat) uint64 { return s.Rejects }},
+			{"radius_dropped_total", "RADIUS replies dropped (authenticator, Message-Authenticator).", func(s radiusServerStat) uint64 { return s.Dropped }},
+		} {
+			metric(m.name, "counter", m.help)
+			for _, s := range r.Servers {
+				fmt.Fprintf(&b, "pppoed_%s{server=\"%s\"} %d\n", m.name, promEscape(s.Server), m.v(s))
+			}
+		}
+		metric("radius_accounting_queued", "gauge", "Accounting records waiting, in memory and in the spool.")
+		fmt.Fprintf(&b, "pppoed_radius_accounting_queued %d\n", r.Accounting.Queued+r.Accounting.SpoolPending)
+		metric("radius_accounting_lost_total", "counter", "Accounting records lost because the spool could not be written.")
+		fmt.Fprintf(&b, "pppoed_radius_accounting_lost_total %d\n", r.Accounting.Dropped)
+	}
 	for _, k := range sortedKeys(st.Counters) {
 		switch k {
 		case "sessions_started", "sessions_ended", "auth_failures":

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -372,5 +373,110 @@ func TestOptionsFileTimersAndIdle(t *testing.T) {
 	if o.idle != 10*time.Minute || o.lcp.restart != 2*time.Second || o.lcp.maxConfigure != 7 || o.ipcp.maxFailure != 9 ||
 		o.ipcp.maxTerminate != 4 || o.ipcp.restart != 3*time.Second || o.lcp.maxFailure != 5 {
 		t.Fatalf("idle %v lcp %+v ipcp %+v", o.idle, o.lcp, o.ipcp)
+	}
+}
+
+// TestRadiusConfig: [radius] with its defaults, require_message_authenticator
+// as a string or a bool, named pools, pado_delay, and one-line errors.
+func TestRadiusConfig(t *testing.T) {
+	p := writeFile(t, "c.toml", `interfaces = ["eth0"]
+pado_delay = "0,100:100,200:500,-1:1000"
+[radius]
+nas_identifier = "pppoed-1"
+acct_interim = "5m"
+require_message_authenticator = true
+acct_spool = "/tmp/x/acct.spool"
+[[radius.server]]
+address = "192.0.2.10"
+secret = "testing123"
+timeout = "3s"
+retries = 3
+[[radius.server]]
+address = "192.0.2.11"
+secret = "other"
+auth_port = 11812
+[radius.dae]
+listen = "0.0.0.0:3799"
+[[radius.dae.client]]
+address = "192.0.2.10"
+secret = "testing123"
+[[pool]]
+name = "vip"
+first = "10.9.0.1"
+size = 16
+`)
+	cfg, err := configFor(t, "-c", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := cfg.Radius
+	if rc.RequireMessageAuthenticator.String() != "true" || len(rc.Server) != 2 || len(rc.AcctServer) != 2 ||
+		rc.Server[1].AuthPort != 11812 || rc.Server[1].AcctPort != 1813 || rc.Server[1].Timeout != duration(3*time.Second) ||
+		rc.Server[1].Retries != 3 || time.Duration(rc.AcctInterim) != 5*time.Minute || rc.DAE.Listen != "0.0.0.0:3799" {
+		t.Fatalf("%+v", rc)
+	}
+	if g, ok := cfg.pool.groupOf("vip"); !ok || cfg.pool.sizeOf(g) != 16 {
+		t.Error("no pool vip of 16")
+	}
+	if d, ok := padoDelay(cfg.padoDelay, 150); d != 100*time.Millisecond || !ok {
+		t.Errorf("pado delay at 150 sessions: %v %v", d, ok)
+	}
+	if _, ok := padoDelay(cfg.padoDelay, 1000); ok {
+		t.Error("a PADO at 1000 sessions")
+	}
+	if strings.Contains(fmt.Sprint(rc), "testing123") || strings.Contains(fmt.Sprintf("%+v", rc), "other") {
+		t.Error("a RADIUS secret prints")
+	}
+
+	for in, want := range map[string]string{
+		"[radius]\nrequire_message_authenticator = \"maybe\"\n":                                                              "not auto, true or false",
+		"[[radius.server]]\naddress = \"192.0.2.1\"\n":                                                                       "needs an address and a secret",
+		"[[radius.server]]\naddress = \"radius.example\"\nsecret = \"s\"\n":                                                  "does not use DNS",
+		"[[radius.server]]\naddress = \"192.0.2.1\"\nsecret = \"s\"\ntimeout = -1\n":                                         "must not be negative",
+		"[radius.dae]\nlisten = \"0.0.0.0:3799\"\n":                                                                          "need at least one",
+		"[[pool]]\nname = \"a\"\nfirst = \"10.0.0.2\"\nsize = 4\n":                                                           "in another pool",
+		"[[pool]]\nname = \"a\"\nfirst = \"10.99.0.1\"\nsize = 4\n[[pool]]\nname = \"a\"\nfirst = \"10.98.0.1\"\nsize = 4\n": "named twice",
+	} {
+		p := writeFile(t, "bad.toml", "interfaces = [\"eth0\"]\nfirst_remote_ip = \"10.0.0.2\"\n"+in)
+		if _, err := configFor(t, "-c", p); err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%q: error %v, want one line with %q", in, err, want)
+		}
+	}
+	if _, err := configFor(t, "-I", "eth0", "--pado-delay", "100:5"); err == nil {
+		t.Error("a pado_delay without a first delay was taken")
+	}
+}
+
+// TestRadcliConfig: pppd's radius.so setup read from radcli's files.
+func TestRadcliConfig(t *testing.T) {
+	dir := t.TempDir()
+	servers := filepath.Join(dir, "servers")
+	writeTestFile(t, servers, "# comment\n192.0.2.10  s3cret\nlocalhost other\n")
+	conf := filepath.Join(dir, "radiusclient.conf")
+	writeTestFile(t, conf, "auth_order\tradius\nauthserver 192.0.2.10:1645,localhost\nacctserver 192.0.2.10\nservers "+servers+
+		"\nradius_timeout 7\nradius_retries 4\nradius_deadtime 60\nnas-identifier oldbox\ndictionary /etc/radcli/dictionary\n")
+	var rc radiusConfig
+	if err := loadRadcli(conf, &rc); err != nil {
+		t.Fatal(err)
+	}
+	if len(rc.Server) != 2 || rc.Server[0].AuthPort != 1645 || rc.Server[0].Secret != "s3cret" || rc.Server[1].Address != "localhost" ||
+		rc.Server[1].Secret != "other" || rc.Server[0].Timeout != duration(7*time.Second) || rc.Server[0].Retries != 4 ||
+		len(rc.AcctServer) != 1 || rc.AcctServer[0].AcctPort != 1813 || rc.NASIdentifier != "oldbox" || rc.DeadTime != duration(time.Minute) {
+		t.Fatalf("%+v", rc)
+	}
+	writeTestFile(t, servers, "192.0.2.99 x\n")
+	if err := loadRadcli(conf, &rc); err == nil || !strings.Contains(err.Error(), "no secret for 192.0.2.10") {
+		t.Errorf("a server without a secret: %v", err)
+	}
+	// The options file's plugin line makes the config read them.
+	opts := filepath.Join(dir, "options")
+	writeTestFile(t, servers, "192.0.2.10 s3cret\nlocalhost other\n")
+	writeTestFile(t, opts, "plugin radius.so\nradius-config-file "+conf+"\n")
+	cfg, err := parseArgs([]string{"-I", "eth0", "-O", opts})
+	if err == nil {
+		err = cfg.validate()
+	}
+	if err != nil || !cfg.Radius.enabled() || cfg.Radius.from != conf {
+		t.Fatalf("plugin radius.so: %v %+v", err, cfg.Radius)
 	}
 }

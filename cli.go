@@ -408,7 +408,7 @@ func prometheusText(st *statInfo) string {
 	if r := st.Radius; r != nil {
 		for _, m := range []struct {
 			name, help string
-			v         func(radiusServerStat) uint64
+			v          func(radiusServerStat) uint64
 		}{
 			{"radius_requests_total", "RADIUS requests sent, by server.", func(s radiusServerStat) uint64 { return s.Requests }},
 			{"radius_retransmits_total", "RADIUS requests sent again.", func(s radiusServerStat) uint64 { return s.Retransmits }},

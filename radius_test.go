@@ -32,14 +32,16 @@ func TestRadiusAgainstRadclient(t *testing.T) {
 	h := newRadiusHasher()
 	done := make(chan []byte, 1)
 	go func() {
+		// A hasher is owned by one goroutine; the responder has its own.
+		h := newRadiusHasher()
 		buf := make([]byte, radMaxLen)
 		n, from, err := ln.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			done <- nil
 			return
 		}
-		req := bytes.Clone(buf[:n])
-		done <- req
+		req := buf[:n]
+		done <- bytes.Clone(req)
 		var p radiusPacket
 		if p.parse(req) != nil {
 			return

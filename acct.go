@@ -16,20 +16,18 @@
 package main
 
 import (
-	"log/slog"
 	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 )
 
 const maxAcctBuffer = 4 << 20
 
 type acctWriter struct {
 	path string
-	log  *slog.Logger
+	log  *logger
 
 	mu     sync.Mutex
 	buf    []byte // records not yet written
@@ -45,7 +43,7 @@ type acctWriter struct {
 }
 
 // openAcct opens path for appending and starts the writer.
-func openAcct(path string, log *slog.Logger, errors *atomic.Uint64) (*acctWriter, error) {
+func openAcct(path string, log *logger, errors *atomic.Uint64) (*acctWriter, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
 	if err != nil {
 		return nil, err
@@ -180,34 +178,4 @@ func appendAcctRecord(b []byte, kind acctKind, s *session, now time.Time, c traf
 		b = appendJSONString(b, s.endReason)
 	}
 	return append(b, "}\n"...)
-}
-
-// appendJSONString appends s as a JSON string. Invalid UTF-8 (a user name
-// from the wire can be anything) becomes U+FFFD.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c < 0x20 || c == 0x7f:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			default:
-				b = append(b, c)
-			}
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && n == 1 {
-			b = append(b, `\ufffd`...)
-		} else {
-			b = append(b, s[i:i+n]...)
-		}
-		i += n
-	}
-	return append(b, '"')
 }

@@ -22,7 +22,6 @@ package main
 import (
 	"crypto/subtle"
 	"fmt"
-	"log/slog"
 	"net/netip"
 	"os"
 	"time"
@@ -129,12 +128,12 @@ type secretsAuthenticator struct {
 	name        string // our name: the server column of the files
 	chapSecrets secretsCache
 	papSecrets  secretsCache
-	log         *slog.Logger
+	log         *logger
 	now         func() time.Time
 	warn        rateLimiter
 }
 
-func newSecretsAuthenticator(cfg *config, name string, log *slog.Logger, now func() time.Time) *secretsAuthenticator {
+func newSecretsAuthenticator(cfg *config, name string, log *logger, now func() time.Time) *secretsAuthenticator {
 	return &secretsAuthenticator{
 		name:        name,
 		chapSecrets: secretsCache{path: cfg.CHAPSecrets},

@@ -7,7 +7,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -254,9 +253,7 @@ func cmdRPC(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if s := strings.TrimSpace(string(body)); s != "" {
-		dec := json.NewDecoder(strings.NewReader(s))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&c.req); err != nil {
+		if err := unmarshalJSON([]byte(s), &c.req, true); err != nil {
 			fmt.Fprintf(stdout, `{"ok":false,"error":%q}`+"\n", "arguments: "+err.Error())
 			return 0
 		}
@@ -272,11 +269,7 @@ func cmdRPC(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 func printJSON(w io.Writer, v any) int {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return 1
-	}
-	w.Write(append(b, '\n'))
+	w.Write(append(marshalJSONIndent(v), '\n'))
 	return 0
 }
 

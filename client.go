@@ -21,7 +21,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -118,11 +117,11 @@ func clientMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "pppoed client: %v\n", err)
 		return 2
 	}
-	level := slog.LevelWarn
+	level := levelWarn
 	if cfg.verbose {
-		level = slog.LevelDebug
+		level = levelDebug
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	log := newTextLogger(level, stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	d, err := newDialer(cfg, log, stdout)
@@ -162,7 +161,7 @@ type csess struct {
 	retryAt  time.Time
 	id       uint16 // the session ID, once the PADS came
 	started  time.Time
-	log      *slog.Logger
+	log      *logger
 
 	pppConn
 	papID     uint8
@@ -187,7 +186,7 @@ type csess struct {
 
 type dialer struct {
 	cfg    *clientConfig
-	log    *slog.Logger
+	log    *logger
 	out    io.Writer
 	ifi    *net.Interface
 	disc   *packetLink
@@ -210,7 +209,7 @@ type dialer struct {
 	nFailed  int
 }
 
-func newDialer(cfg *clientConfig, log *slog.Logger, out io.Writer) (*dialer, error) {
+func newDialer(cfg *clientConfig, log *logger, out io.Writer) (*dialer, error) {
 	ifi, err := ifaceInfo(cfg.ifname)
 	if err != nil {
 		return nil, err
@@ -461,7 +460,7 @@ func (cs *csess) startPPP() {
 	cs.lcp.open(d.clock)
 }
 
-func (cs *csess) logger() *slog.Logger { return cs.log }
+func (cs *csess) logger() *logger { return cs.log }
 
 func (cs *csess) sendPPP(proto uint16, pkt []byte) {
 	d := cs.d

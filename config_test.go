@@ -465,7 +465,7 @@ func TestRadcliConfig(t *testing.T) {
 		t.Fatalf("%+v", rc)
 	}
 	writeTestFile(t, servers, "192.0.2.99 x\n")
-	if err := loadRadcli(conf, &rc); err == nil || !strings.Contains(err.Error(), "no secret for 192.0.2.10") {
+	if err := loadRadcli(conf, &rc); err == nil || !strings.Contains(err.Error(), `no secret for "192.0.2.10"`) {
 		t.Errorf("a server without a secret: %v", err)
 	}
 	// The options file's plugin line makes the config read them.

@@ -22,10 +22,9 @@ import (
 	"bufio"
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -167,7 +166,7 @@ type ctlServer struct {
 	path   string
 	ln     *net.UnixListener
 	srv    *server
-	log    *slog.Logger
+	log    *logger
 	errors atomic.Uint64
 	wg     sync.WaitGroup
 	conns  chan struct{} // a token per connection being served
@@ -272,7 +271,7 @@ func (c *ctlServer) serve(conn *net.UnixConn) {
 		rep.Stat.RSSBytes = readRSS()
 		rep.Stat.CtlErrors = c.errors.Load()
 	}
-	b, _ := json.Marshal(rep)
+	b := marshalJSON(rep)
 	<-c.work
 	conn.Write(append(b, '\n'))
 }
@@ -289,9 +288,7 @@ func readCtlRequest(conn net.Conn) (ctlRequest, error) {
 	if err != nil {
 		return req, fmt.Errorf("reading the request: %v", err)
 	}
-	dec := json.NewDecoder(strings.NewReader(string(line)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
+	if err := unmarshalJSON(line, &req, true); err != nil {
 		return req, fmt.Errorf("malformed request: %v", err)
 	}
 	return req, nil
@@ -592,11 +589,15 @@ func dialCtl(ctx context.Context, path string, req ctlRequest) (ctlReply, error)
 		deadline = d
 	}
 	conn.SetDeadline(deadline)
-	b, _ := json.Marshal(req)
-	if _, err := conn.Write(append(b, '\n')); err != nil {
+	if _, err := conn.Write(append(marshalJSON(req), '\n')); err != nil {
 		return rep, err
 	}
-	if err := json.NewDecoder(conn).Decode(&rep); err != nil {
+	// One reply, then the daemon closes the connection.
+	b, err := io.ReadAll(conn)
+	if err == nil {
+		err = unmarshalJSON(b, &rep, false)
+	}
+	if err != nil {
 		return rep, fmt.Errorf("reading the reply: %v", err)
 	}
 	if !rep.OK {

@@ -26,7 +26,6 @@ package main
 import (
 	"encoding/binary"
 	"errors"
-	"log/slog"
 	"net"
 	"net/netip"
 	"os"
@@ -75,7 +74,7 @@ type tunPath struct {
 	tunW      map[*iface]frameWriter // each interface's writer for runTunReader
 	coarseNow atomic.Int64           // the loop's clock as of its last tick
 	stats     *stats
-	log       *slog.Logger
+	log       *logger
 	closing   atomic.Bool
 	wg        sync.WaitGroup
 	// routeMTU, when set, gives a client's host route a smaller MTU than

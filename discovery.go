@@ -11,12 +11,10 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
 	"hash"
-	"log/slog"
 	"time"
 )
 
@@ -284,8 +282,8 @@ func (s *server) onPADR(ifc *iface, p *discoveryPacket, t *discoveryTags) {
 		return
 	}
 	sess.path = path
-	if l := sess.logger(); l.Enabled(context.Background(), slog.LevelInfo) {
-		// slog's text handler quotes any value that needs it, so strings
+	if l := sess.logger(); l.enabled(levelInfo) {
+		// The logger quotes any value that needs it, so strings
 		// from the wire are logged as they are.
 		attrs := []any{"service", string(sess.serviceName)}
 		if t.hasLine {

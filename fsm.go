@@ -69,9 +69,7 @@
 package main
 
 import (
-	"context"
 	"encoding/binary"
-	"log/slog"
 	"time"
 )
 
@@ -554,7 +552,7 @@ func (f *fsm) transmit(b []byte) {
 // (footnote x): RFC 1661 §4.3 RCA says it SHOULD at least be logged. Debug,
 // because the peer can repeat it at will.
 func (f *fsm) crossed(code cpCode) {
-	if l := f.host.logger(); l.Enabled(context.Background(), slog.LevelDebug) {
+	if l := f.host.logger(); l.enabled(levelDebug) {
 		l.Debug("crossed connection", "proto", f.proto, "state", f.state.String(), "reason", code.String())
 	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
-	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -64,19 +63,19 @@ type fsmHarness struct {
 	tx   frame
 	sent [][]byte // copies of what was sent, unless discard is set
 	now  time.Time
-	log  *slog.Logger
+	log  *logger
 
 	discard bool // keep nothing but the log, so sending does not allocate
 }
 
 func newFSMHarness(t testing.TB) *fsmHarness {
-	h := &fsmHarness{t: t, now: time.Unix(1_700_000_000, 0), log: slog.New(slog.DiscardHandler)}
+	h := &fsmHarness{t: t, now: time.Unix(1_700_000_000, 0), log: discardLogger()}
 	h.l = fakeLayer{log: make([]string, 0, 64), reply: cpConfAck, ackOK: true, other: true}
 	h.f.init(0xc021, &h.l, h, defaultFSMConfig(), &h.tx)
 	return h
 }
 
-func (h *fsmHarness) logger() *slog.Logger { return h.log }
+func (h *fsmHarness) logger() *logger { return h.log }
 
 func (h *fsmHarness) sendPPP(proto uint16, pkt []byte) {
 	if proto != h.f.proto {
@@ -561,7 +560,7 @@ func TestFSMIdentifierMismatch(t *testing.T) {
 func TestFSMCrossedLogged(t *testing.T) {
 	var buf bytes.Buffer
 	h := newFSMHarness(t)
-	h.log = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h.log = newTextLogger(levelDebug, &buf)
 	h.force(stAckRcvd, 10)
 	h.apply("RCA")
 	if got := buf.String(); !strings.Contains(got, "crossed connection") || !strings.Contains(got, "reason=ConfAck") {

@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -189,5 +191,111 @@ func FuzzAuthMessages(f *testing.F) {
 		h.s.reapq = h.s.reapq[:0]
 		sess.leaveNetworkPhase()
 		h.sl.sent()
+	})
+}
+
+// FuzzParseRadius: parsing never panics and never reads past the packet's
+// own length; the attributes of a packet that parses tile it exactly and
+// re-encode to the same bytes; and what the authenticator, the accounting
+// and the DAE listener read from one (reply attributes, vendor
+// attributes, Disconnect and CoA requests) never panics either.
+func FuzzParseRadius(f *testing.F) {
+	var auth [radAuthLen]byte
+	b := appendRadiusHeader(nil, radAccessAccept, 7, &auth)
+	b = appendAttrString(b, attrReplyMessage, "welcome\r\n")
+	b = appendAttr(b, attrFramedIPAddress, []byte{10, 0, 0, 9})
+	b = appendAttr32(b, attrSessionTimeout, 3600)
+	b = appendAttr32(b, attrAcctInterimInterval, 5)
+	b = appendAttrString(b, attrFilterID, "2048/1024")
+	b = appendAttrString(b, attrClass, "gold")
+	b = appendVendorAttr(b, vendorWISPr, wisprMaxDown, []byte{0, 0x1f, 0x40, 0})
+	b, _ = appendMessageAuthenticator(b)
+	patchRadiusLength(b)
+	f.Add(b)
+	d := appendRadiusHeader(nil, radCoARequest, 1, &auth)
+	d = appendAttrString(d, attrUserName, "alice")
+	d = appendAttrString(d, attrCallingStationID, "02:cc:00:00:00:02")
+	d = appendAttr32(d, attrEventTimestamp, 1_800_000_000)
+	d = appendVendorAttr(d, vendorWISPr, wisprMaxUp, []byte{0, 0x0f, 0x42, 0x40})
+	patchRadiusLength(d)
+	f.Add(d)
+	f.Add([]byte{2, 0, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var p radiusPacket
+		if p.parse(b) != nil {
+			return
+		}
+		if len(p.raw) > len(b) || len(p.raw) != radHdrLen+len(p.attrs) {
+			t.Fatalf("parsed %d bytes of %d, attributes %d", len(p.raw), len(b), len(p.attrs))
+		}
+		enc := appendRadiusHeader(nil, p.code, p.id, &p.auth)
+		it := radAttrIter{b: p.attrs}
+		for it.next() {
+			enc = appendAttr(enc, it.typ, it.val)
+			if it.typ == attrVendorSpecific {
+				if _, _, v, ok := vendorAttr(it.val); ok && len(v) > len(it.val)-6 {
+					t.Fatalf("vendor value of %d bytes in an attribute of %d", len(v), len(it.val))
+				}
+			}
+		}
+		if it.err != nil {
+			t.Fatalf("parse accepted what the iterator refuses: %v", it.err)
+		}
+		patchRadiusLength(enc)
+		if !bytes.Equal(enc, p.raw) {
+			t.Fatalf("re-encoded %x, was %x", enc, p.raw)
+		}
+		res := radiusResult(&p, nil)
+		if res.ok != (p.code == radAccessAccept) || (!res.ok && res.reason == "") {
+			t.Fatalf("code %d gave ok %v reason %q", p.code, res.ok, res.reason)
+		}
+		if res.acctInterim != 0 && res.acctInterim < 10*time.Second {
+			t.Fatalf("interim %v below the floor", res.acctInterim)
+		}
+		if r := parseDAEAttrs(p.attrs); r.match.ip.IsValid() && !r.match.ip.Is4() {
+			t.Fatalf("DAE match on %v", r.match.ip)
+		}
+		h := newRadiusHasher()
+		h.checkMessageAuthenticator(&p, &auth, "s")
+		h.checkResponseAuthenticator(&p, &auth, "s")
+		h.checkRequestAuthenticator(&p, "s")
+	})
+}
+
+// FuzzRadcliConfig: radcli's radiusclient.conf and servers file, as pppd's
+// radius.so setups have them. Nothing panics, a refusal is one line, and
+// what is accepted passes the [radius] checks or is refused by them in
+// one line too.
+func FuzzRadcliConfig(f *testing.F) {
+	f.Add("authserver 192.0.2.10:1645,localhost\nacctserver 192.0.2.10\nservers /s\nradius_timeout 7\nradius_retries 4\nradius_deadtime 60\nnas-identifier oldbox\nbindaddr *\n",
+		"# c\n192.0.2.10 s3cret\nlocalhost:1812 other\n")
+	f.Add("authserver 10.0.0.1:1812:inline\n", "")
+	f.Add("authserver\t:0\nradius_timeout x\n", "h\n")
+	f.Fuzz(func(t *testing.T, conf, servers string) {
+		open := func(name string) (io.ReadCloser, error) {
+			if name == "/conf" {
+				return io.NopCloser(strings.NewReader(conf)), nil
+			}
+			return io.NopCloser(strings.NewReader(servers)), nil
+		}
+		var rc radiusConfig
+		err := readRadcli("/conf", &rc, open)
+		if err == nil {
+			err = rc.finish(&config{ACName: "ac", AcctInterim: time.Minute})
+		}
+		if err != nil {
+			if msg := err.Error(); msg == "" || strings.ContainsAny(msg, "\n\r") {
+				t.Fatalf("error %q is not one line", msg)
+			}
+			return
+		}
+		for _, s := range append(rc.Server, rc.AcctServer...) {
+			if s.Secret == "" || s.AuthPort < 1 || s.AuthPort > 65535 || s.AcctPort < 1 || s.AcctPort > 65535 {
+				t.Fatalf("accepted server %+v", s)
+			}
+			if _, err := hostAddr(s.Address); err != nil {
+				t.Fatalf("accepted address %q: %v", s.Address, err)
+			}
+		}
 	})
 }

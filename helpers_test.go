@@ -4,7 +4,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -109,11 +108,11 @@ func testConfig(t testing.TB, mutate func(*config)) *config {
 	return cfg
 }
 
-func testLogger(t testing.TB) *slog.Logger {
+func testLogger(t testing.TB) *logger {
 	if testing.Verbose() {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		return newTextLogger(levelDebug, os.Stderr)
 	}
-	return slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return newTextLogger(levelDebug, io.Discard)
 }
 
 // newTestServer builds a server on one fake interface, driven directly

@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"os"
 	"os/exec"
 	"strings"
@@ -30,7 +29,7 @@ import (
 const maxHooks = 32
 
 type hookRunner struct {
-	log      *slog.Logger
+	log      *logger
 	timeout  time.Duration
 	slots    chan struct{}
 	wg       sync.WaitGroup
@@ -40,7 +39,7 @@ type hookRunner struct {
 	warned map[string]bool // scripts already warned about
 }
 
-func newHookRunner(log *slog.Logger, timeout time.Duration) *hookRunner {
+func newHookRunner(log *logger, timeout time.Duration) *hookRunner {
 	if timeout <= 0 {
 		timeout = 30 * time.Second
 	}

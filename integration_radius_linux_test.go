@@ -388,8 +388,14 @@ func TestIntegrationTwoConcentrators(t *testing.T) {
 	}
 	c := l.startClient("-u", "load", "-p", "pw", "-n", "100", "--rate", "25", "--timeout", "60s")
 	c.waitLog("summary: 100 of 100 sessions up", 60*time.Second)
-	a := strings.Count(srvs[0].log.String(), `msg="session up"`)
-	b := strings.Count(srvs[1].log.String(), `msg="session up"`)
+	// The client can see its last IPCP open a moment before a server logs
+	// its own.
+	var a, b int
+	waitFor(t, "100 sessions up in the servers' logs", 10*time.Second, func() bool {
+		a = strings.Count(srvs[0].log.String(), `msg="session up"`)
+		b = strings.Count(srvs[1].log.String(), `msg="session up"`)
+		return a+b >= 100
+	})
 	t.Logf("sessions: %d on the first concentrator, %d on the second", a, b)
 	if a+b != 100 || a < 34 || b < 34 {
 		t.Errorf("%d and %d sessions: want 100, neither fewer than a third", a, b)

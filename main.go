@@ -14,7 +14,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/netip"
 	"os"
@@ -83,7 +82,7 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func serve(ctx context.Context, cfg *config, log *slog.Logger, hup <-chan os.Signal) error {
+func serve(ctx context.Context, cfg *config, log *logger, hup <-chan os.Signal) error {
 	log.Info("starting", "version", version)
 	for _, w := range cfg.warnings {
 		log.Warn(w)
@@ -312,7 +311,7 @@ func setupTUN(cfg *config) (*tunDevice, error) {
 // down one is waited for, with one log line, so a LAN bridge that comes up
 // after us does not turn into a crash loop. It returns nil, nil if ctx ends
 // first.
-func waitInterface(ctx context.Context, log *slog.Logger, name string) (*net.Interface, error) {
+func waitInterface(ctx context.Context, log *logger, name string) (*net.Interface, error) {
 	ifi, err := ifaceInfo(name)
 	if err != nil {
 		return nil, err

@@ -23,7 +23,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -53,7 +52,7 @@ type nat struct {
 	backend  string // "nft" or "iptables"
 	prefixes []netip.Prefix
 	mss      int
-	log      *slog.Logger
+	log      *logger
 	forward  string // ip_forward before we touched it
 }
 
@@ -96,7 +95,7 @@ func pickNATBackend(ctx context.Context, want string) (string, error) {
 }
 
 // setupNAT makes the changes. On error it undoes what it did.
-func setupNAT(ctx context.Context, cfg natConfig, pool *ipPool, mss int, log *slog.Logger) (*nat, error) {
+func setupNAT(ctx context.Context, cfg natConfig, pool *ipPool, mss int, log *logger) (*nat, error) {
 	backend, err := pickNATBackend(ctx, cfg.Backend)
 	if err != nil {
 		return nil, err

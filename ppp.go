@@ -10,7 +10,6 @@ package main
 import (
 	"encoding/binary"
 	"errors"
-	"log/slog"
 )
 
 // fsmHost is what an automaton needs from the session it belongs to.
@@ -19,7 +18,7 @@ type fsmHost interface {
 	// frame of protocol proto. pkt is reused once it returns.
 	sendPPP(proto uint16, pkt []byte)
 	// logger is the session's logger.
-	logger() *slog.Logger
+	logger() *logger
 }
 
 // pppHost is the session a pair of LCP and IPCP layers belongs to: the

@@ -25,7 +25,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -68,7 +67,7 @@ type radiusAccounting struct {
 	c      *radiusClient
 	nasID  string
 	acName string
-	log    *slog.Logger
+	log    *logger
 
 	mu     sync.Mutex
 	in     []*acctRec // posted, not yet taken by runRadius
@@ -121,7 +120,7 @@ func (a *radiusAccounting) stat(dae *daeServer) *radiusStat {
 	return st
 }
 
-func newRadiusAccounting(c *radiusClient, rc *radiusConfig, acName string, log *slog.Logger) (*radiusAccounting, error) {
+func newRadiusAccounting(c *radiusClient, rc *radiusConfig, acName string, log *logger) (*radiusAccounting, error) {
 	a := &radiusAccounting{c: c, nasID: rc.NASIdentifier, acName: acName, log: log}
 	var p [4]byte
 	fillRandom(p[:])

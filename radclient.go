@@ -24,10 +24,8 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/netip"
 	"os"
@@ -101,7 +99,7 @@ type radiusClient struct {
 	requireMA string          // auto, true or false
 	deadTime  time.Duration
 	nasIP     netip.Addr
-	log       *slog.Logger
+	log       *logger
 
 	mu      sync.Mutex
 	pending []*radReq
@@ -120,7 +118,7 @@ type radiusClient struct {
 	acct   *radiusAccounting
 }
 
-func newRadiusClient(rc *radiusConfig, log *slog.Logger) (*radiusClient, error) {
+func newRadiusClient(rc *radiusConfig, log *logger) (*radiusClient, error) {
 	c := &radiusClient{requireMA: rc.RequireMessageAuthenticator.String(), deadTime: time.Duration(rc.DeadTime), log: log,
 		notify: make(chan struct{}, 1), replies: make(chan radReply, 256), flushReq: make(chan flushRequest), stop: make(chan struct{}),
 		hasher: newRadiusHasher()}
@@ -293,7 +291,7 @@ func (c *radiusClient) write(r *radReq, srv *radiusServer, b []byte) {
 	if r.acct {
 		dst = srv.acct
 	}
-	if _, err := r.sock.conn.WriteToUDPAddrPort(b, dst); err != nil && c.log.Enabled(context.Background(), slog.LevelDebug) {
+	if _, err := r.sock.conn.WriteToUDPAddrPort(b, dst); err != nil && c.log.enabled(levelDebug) {
 		c.log.Debug("RADIUS: send failed", "server", srv.name, "err", err)
 	}
 }

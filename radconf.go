@@ -8,6 +8,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"strconv"
@@ -155,7 +156,7 @@ func (rc *radiusConfig) finish(cfg *config) error {
 				s.Retries = 3
 			}
 			if s.AuthPort < 1 || s.AuthPort > 65535 || s.AcctPort < 1 || s.AcctPort > 65535 || s.Retries < 0 || s.Retries > 20 {
-				return usagef("radius.server %s: a port or retries out of range", s.Address)
+				return usagef("radius.server %q: a port or retries out of range", s.Address)
 			}
 			if _, err := hostAddr(s.Address); err != nil {
 				return usagef("radius.server: %v", err)
@@ -186,7 +187,12 @@ const defaultRadcliConfig = "/etc/radiusclient/radiusclient.conf"
 // Options that mean nothing here (dictionary, seqfile, login_*) are
 // skipped.
 func loadRadcli(path string, rc *radiusConfig) error {
-	f, err := os.Open(path)
+	return readRadcli(path, rc, func(name string) (io.ReadCloser, error) { return os.Open(name) })
+}
+
+// readRadcli is loadRadcli with the files opened by open.
+func readRadcli(path string, rc *radiusConfig, open func(string) (io.ReadCloser, error)) error {
+	f, err := open(path)
 	if err != nil {
 		return fmt.Errorf("plugin radius.so: %w", err)
 	}
@@ -239,12 +245,12 @@ func loadRadcli(path string, rc *radiusConfig) error {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return err
+		return fmt.Errorf("%s: %v", path, err)
 	}
 	if serversFile == "" {
 		serversFile = "/etc/radiusclient/servers"
 	}
-	secrets, err := loadRadcliServers(serversFile)
+	secrets, err := readRadcliServers(serversFile, open)
 	if err != nil {
 		return err
 	}
@@ -272,7 +278,7 @@ func loadRadcli(path string, rc *radiusConfig) error {
 			} else if sec, ok := secrets[parts[0]]; ok {
 				s.Secret = sec
 			} else {
-				return nil, fmt.Errorf("%s: no secret for %s in %s", path, parts[0], serversFile)
+				return nil, fmt.Errorf("%s: no secret for %q in %s", path, parts[0], serversFile)
 			}
 			out = append(out, s)
 		}
@@ -291,9 +297,9 @@ func loadRadcli(path string, rc *radiusConfig) error {
 	return nil
 }
 
-// loadRadcliServers reads radcli's servers file: "host secret" a line.
-func loadRadcliServers(path string) (map[string]secret, error) {
-	f, err := os.Open(path)
+// readRadcliServers reads radcli's servers file: "host secret" a line.
+func readRadcliServers(path string, open func(string) (io.ReadCloser, error)) (map[string]secret, error) {
+	f, err := open(path)
 	if err != nil {
 		return nil, fmt.Errorf("radius servers file: %w", err)
 	}
@@ -311,5 +317,8 @@ func loadRadcliServers(path string) (map[string]secret, error) {
 		host, _, _ := strings.Cut(fs[0], ":")
 		out[host] = secret(fs[1])
 	}
-	return out, sc.Err()
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	return out, nil
 }

@@ -13,9 +13,7 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"errors"
-	"log/slog"
 	"net"
 	"net/netip"
 	"sync"
@@ -29,7 +27,7 @@ type daeServer struct {
 	conn    *net.UDPConn
 	clients map[netip.Addr]string
 	srv     *server
-	log     *slog.Logger
+	log     *logger
 	hasher  *radiusHasher // runDAE's
 	dropped atomic.Uint64
 	served  atomic.Uint64
@@ -86,7 +84,7 @@ func (d *daeServer) runDAE() {
 func (d *daeServer) handle(b []byte, from netip.Addr) []byte {
 	drop := func(why string) []byte {
 		d.dropped.Add(1)
-		if d.log.Enabled(context.Background(), slog.LevelDebug) {
+		if d.log.enabled(levelDebug) {
 			d.log.Debug("RADIUS DAE request dropped", "from", from.String(), "reason", why)
 		}
 		return nil
@@ -162,11 +160,20 @@ type daeAnswer struct {
 	count      int
 }
 
-func (e daeEvent) handle(s *server) {
-	var m sessionMatch
-	var rate *rateLimit
-	var timeout *time.Duration
-	it := radAttrIter{b: e.attrs}
+// daeRequest is what a Disconnect- or CoA-Request asks: which sessions,
+// and for CoA what to change (nil: leave it).
+type daeRequest struct {
+	match   sessionMatch
+	rate    *rateLimit
+	timeout *time.Duration
+}
+
+// parseDAEAttrs reads the attributes of a checked request. Values that do
+// not parse are ignored, as for a reply.
+func parseDAEAttrs(attrs []byte) daeRequest {
+	var r daeRequest
+	m := &r.match
+	it := radAttrIter{b: attrs}
 	for it.next() {
 		v := it.val
 		switch it.typ {
@@ -185,26 +192,32 @@ func (e daeEvent) handle(s *server) {
 		case attrSessionTimeout:
 			if n, ok := radUint32(v); ok {
 				d := time.Duration(n) * time.Second
-				timeout = &d
+				r.timeout = &d
 			}
 		case attrFilterID:
-			if r, err := parseRate(string(v)); err == nil {
-				rate = &r
+			if rl, err := parseRate(string(v)); err == nil {
+				r.rate = &rl
 			}
 		case attrVendorSpecific:
 			if vendor, typ, val, ok := vendorAttr(v); ok && vendor == vendorWISPr && len(val) == 4 {
-				if rate == nil {
-					rate = &rateLimit{}
+				if r.rate == nil {
+					r.rate = &rateLimit{}
 				}
 				kbps := uint32(val[0])<<24 | uint32(val[1])<<16 | uint32(val[2])<<8 | uint32(val[3])
 				if typ == wisprMaxDown {
-					rate.down = kbps / 1000
+					r.rate.down = kbps / 1000
 				} else if typ == wisprMaxUp {
-					rate.up = kbps / 1000
+					r.rate.up = kbps / 1000
 				}
 			}
 		}
 	}
+	return r
+}
+
+func (e daeEvent) handle(s *server) {
+	r := parseDAEAttrs(e.attrs)
+	m, rate, timeout := r.match, r.rate, r.timeout
 	if m.acctSessionID == "" && m.user == "" && !m.ip.IsValid() && m.mac == (hwAddr{}) {
 		e.reply <- daeAnswer{errorCause: errorCauseMissingAtt}
 		return

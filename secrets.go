@@ -59,7 +59,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"net/netip"
 	"os"
 	"strings"
@@ -88,18 +87,18 @@ func (e *secretsError) Unwrap() error { return e.err }
 // memory of a router.
 const maxIndirectSecret = 4096
 
-// secret is a password or CHAP secret. It never prints: LogValue and String
-// redact it, Format does for every fmt verb (String alone leaves %d and %#v
-// printing the raw string), and MarshalText does for encoding/json.
+// secret is a password or CHAP secret. It never prints: String redacts it
+// (and so does the logger, which prints Stringers by String), Format does
+// for every fmt verb (String alone leaves %d and %#v printing the raw
+// string), and MarshalText does for JSON.
 //
 // A struct that holds a secret in an unexported field must redact itself
-// too, as secretEntry does: fmt and slog's text handler print unexported
-// fields by reflection, without calling any of these methods.
+// too, as secretEntry does: fmt prints unexported fields by reflection,
+// without calling any of these methods.
 type secret string
 
 const redacted = "[redacted]"
 
-func (secret) LogValue() slog.Value         { return slog.StringValue(redacted) }
 func (secret) String() string               { return redacted }
 func (secret) Format(f fmt.State, _ rune)   { io.WriteString(f, redacted) }
 func (secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
@@ -157,17 +156,13 @@ func (e secretEntry) String() string {
 
 func (e secretEntry) Format(f fmt.State, _ rune) { io.WriteString(f, e.String()) }
 
-func (e secretEntry) LogValue() slog.Value {
+// logFields logs an entry as entry.line=… entry.client=… and so on.
+func (e secretEntry) logFields() []any {
 	addrs := make([]string, len(e.addrs))
 	for i, r := range e.addrs {
 		addrs[i] = r.String()
 	}
-	return slog.GroupValue(
-		slog.Int("line", e.line),
-		slog.String("client", e.client),
-		slog.String("server", e.server),
-		slog.String("addrs", strings.Join(addrs, " ")),
-	)
+	return []any{"line", e.line, "client", e.client, "server", e.server, "addrs", strings.Join(addrs, " ")}
 }
 
 // badPeerAddr reports addresses that pppd never lets a peer use whatever the
@@ -239,9 +234,7 @@ func (f secretsFile) String() string {
 
 func (f secretsFile) Format(s fmt.State, _ rune) { io.WriteString(s, f.String()) }
 
-func (f secretsFile) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("path", f.path), slog.Int("entries", len(f.entries)))
-}
+func (f secretsFile) logFields() []any { return []any{"path", f.path, "entries", len(f.entries)} }
 
 // loadSecrets reads and parses the secrets file at path. A missing file is
 // an empty set, as in pppd, where it simply means nobody can authenticate.

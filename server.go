@@ -23,7 +23,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"os"
 	"sync"
@@ -102,7 +101,7 @@ func newPPPPolicy(cfg *config) *pppPolicy {
 
 type server struct {
 	cfg      *config
-	log      *slog.Logger
+	log      *logger
 	now      func() time.Time
 	ifaces   []*iface
 	path     dataPath
@@ -152,7 +151,7 @@ type server struct {
 
 // newServer builds a server on ifaces with the given data path. auth may be
 // nil for the secrets files.
-func newServer(cfg *config, log *slog.Logger, ifaces []*iface, path dataPath, auth authenticator, now func() time.Time) *server {
+func newServer(cfg *config, log *logger, ifaces []*iface, path dataPath, auth authenticator, now func() time.Time) *server {
 	s := &server{
 		cfg:        cfg,
 		log:        log,
@@ -378,7 +377,7 @@ func (s *server) send(ifc *iface, o *discoveryPacket) {
 // once a second. b, when not nil, is the frame, for the log.
 func (s *server) drop(ifc *iface, r dropReason, b []byte) {
 	s.stats.drops[r].Add(1)
-	if !s.log.Enabled(context.Background(), slog.LevelDebug) || !s.logLimit.allow(logDropped, s.clock) {
+	if !s.log.enabled(levelDebug) || !s.logLimit.allow(logDropped, s.clock) {
 		return
 	}
 	s.log.Debug("frame dropped", "iface", ifc.name, "reason", r.String(), "len", len(b))

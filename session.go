@@ -18,7 +18,6 @@ package main
 
 import (
 	"encoding/binary"
-	"log/slog"
 	"net/netip"
 	"strings"
 	"time"
@@ -52,7 +51,7 @@ type session struct {
 	started  time.Time
 	deadline time.Time // PPP setup must be complete by then
 	upAt     time.Time // IPCP last came up; zero while it is not
-	log      *slog.Logger
+	log      *logger
 
 	pppConn
 	path       sessionPath
@@ -90,7 +89,7 @@ type session struct {
 
 // logger returns the session's logger, built on first use so a session
 // that never logs costs nothing. Once authenticated it carries the user.
-func (s *session) logger() *slog.Logger {
+func (s *session) logger() *logger {
 	if s.log == nil {
 		l := s.srv.log.With("iface", s.iface.name, "mac", s.peer.String(), "sid", s.id)
 		if s.auth.done {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"log/slog"
 	"net/netip"
 	"path/filepath"
 	"strconv"
@@ -122,7 +121,7 @@ func newFakeHarness(t testing.TB, options string, auth authenticator, mutate fun
 	h := &fakeHarness{t: t, l: newFakeLink(), path: &fakePath{opened: map[uint16]*fakeSessionPath{}}, log: &bytes.Buffer{}}
 	h.ifc = &iface{name: "veth0", mac: serverMAC, mtu: 1500, disc: h.l}
 	h.clk = &testClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	log := slog.New(slog.NewTextHandler(h.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := newTextLogger(levelDebug, h.log)
 	h.s = newServer(cfg, log, []*iface{h.ifc}, h.path, auth, h.clk.now)
 	h.dial()
 	return h

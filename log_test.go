@@ -1,0 +1,73 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestLoggerMatchesSlog: lines have the form of log/slog's text handler,
+// which operators' scripts and our tests grep for, for every kind of value
+// the daemon logs.
+func TestLoggerMatchesSlog(t *testing.T) {
+	args := []any{
+		"s", "plain", "empty", "", "space", "a b", "eq", "a=b", "quote", `say "hi"`, "ctl", "a\x00b\n",
+		"utf8", "café", "bad", "a\xffb", "nbsp", "a\u00a0b",
+		"int", -3, "u16", uint16(1492), "u64", uint64(1 << 40), "u8", uint8(7), "i64", int64(-9), "u32", uint32(5), "bool", true,
+		"dur", 1500 * time.Millisecond, "err", errors.New("no such file"), "addr", netip.MustParseAddr("10.0.0.2"),
+		"ap", netip.MustParseAddrPort("192.0.2.10:1812"), "nilv", nil, "bytes", []int{1, 2},
+		"lvl", levelWarn, "odd",
+	}
+	for _, level := range []logLevel{levelDebug, levelInfo, levelWarn, levelError} {
+		var ours, theirs bytes.Buffer
+		newTextLogger(levelDebug, &ours).With("session", 7, "user", "bob smith").log(level, "session ended", args)
+		sl := slog.New(slog.NewTextHandler(&theirs, &slog.HandlerOptions{Level: slog.LevelDebug,
+			ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+				if a.Key == slog.TimeKey {
+					return slog.Attr{}
+				}
+				return a
+			}}))
+		sl.With("session", 7, "user", "bob smith").Log(t.Context(), slog.Level(level), "session ended", args...)
+		got := ours.String()
+		i := strings.Index(got, " level=")
+		if !strings.HasPrefix(got, "time=") || i < 0 {
+			t.Fatalf("no time first: %q", got)
+		}
+		if _, err := time.Parse("2006-01-02T15:04:05.000Z07:00", got[len("time="):i]); err != nil {
+			t.Errorf("time: %v", err)
+		}
+		if got[i+1:] != theirs.String() {
+			t.Errorf("level %v:\nours   %s\nslog's %s", level, got[i+1:], theirs.String())
+		}
+	}
+}
+
+func TestLoggerLevel(t *testing.T) {
+	var buf bytes.Buffer
+	l := newTextLogger(levelWarn, &buf, &buf)
+	l.Info("hidden")
+	l.Debug("hidden")
+	l.Warn("shown", "n", 1)
+	if l.enabled(levelInfo) || !l.enabled(levelError) {
+		t.Errorf("enabled: info %v error %v", l.enabled(levelInfo), l.enabled(levelError))
+	}
+	if n := strings.Count(buf.String(), "msg=shown n=1\n"); n != 2 || strings.Contains(buf.String(), "hidden") {
+		t.Errorf("two writers, one line each: %q", buf.String())
+	}
+	for in, want := range map[string]logLevel{"debug": levelDebug, "INFO": levelInfo, "Warn": levelWarn, "error": levelError} {
+		if got, err := parseLevel(in); err != nil || got != want {
+			t.Errorf("parseLevel(%q) = %v, %v", in, got, err)
+		}
+	}
+	if _, err := parseLevel("verbose"); err == nil || strings.Contains(err.Error(), "\n") {
+		t.Errorf("parseLevel(verbose): %v", err)
+	}
+	if testing.AllocsPerRun(100, func() { l.Debug("x", "n", 1) }) != 0 {
+		t.Error("a line below the level allocates")
+	}
+}

@@ -364,9 +364,16 @@ func (h *radiusHasher) requestAuthenticator(b []byte, secret string) {
 // checkRequestAuthenticator verifies an Accounting-, Disconnect- or
 // CoA-Request received.
 func (h *radiusHasher) checkRequestAuthenticator(p *radiusPacket, secret string) bool {
+	var zero [radAuthLen]byte
+	return h.checkAuthenticator(p, &zero, secret)
+}
+
+// checkAuthenticator compares p's authenticator with MD5 over p with that
+// field set to in, then the secret; p is left as it was.
+func (h *radiusHasher) checkAuthenticator(p *radiusPacket, in *[radAuthLen]byte, secret string) bool {
 	var got [radAuthLen]byte
 	copy(got[:], p.raw[4:radHdrLen])
-	clear(p.raw[4:radHdrLen])
+	copy(p.raw[4:radHdrLen], in[:])
 	h.md5.Reset()
 	h.md5.Write(p.raw)
 	h.md5.Write(h.secretBytes(secret))
@@ -389,15 +396,7 @@ func (h *radiusHasher) responseAuthenticator(b []byte, reqAuth *[radAuthLen]byte
 // checkResponseAuthenticator verifies a response to a request sent with
 // reqAuth.
 func (h *radiusHasher) checkResponseAuthenticator(p *radiusPacket, reqAuth *[radAuthLen]byte, secret string) bool {
-	var got [radAuthLen]byte
-	copy(got[:], p.raw[4:radHdrLen])
-	copy(p.raw[4:radHdrLen], reqAuth[:])
-	h.md5.Reset()
-	h.md5.Write(p.raw)
-	h.md5.Write(h.secretBytes(secret))
-	want := h.md5.Sum(h.sum[:0])
-	copy(p.raw[4:radHdrLen], got[:])
-	return subtle.ConstantTimeCompare(want, got[:]) == 1
+	return h.checkAuthenticator(p, reqAuth, secret)
 }
 
 // appendUserPassword appends the User-Password attribute: the password

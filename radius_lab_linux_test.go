@@ -132,7 +132,12 @@ func (l *lab) startFreeRADIUSMode(debug bool, users string, srvNS ...string) *fr
 	// Root, in the test's own directories.
 	edit("radiusd.conf", "\tuser = freerad", "#", "\tgroup = freerad", "#",
 		"run_dir = ${localstatedir}/run/${name}", "run_dir = "+r.dir, "logdir = /var/log/freeradius", "logdir = "+r.dir)
-	edit("mods-available/sql", `driver = "rlm_sql_null"`, `driver = "rlm_sql_${dialect}"`, `filename = "/tmp/freeradius.db"`, `filename = "`+r.db+`"`)
+	// sqlite takes one writer at a time: the threaded server's
+	// connections wait their turn (as long as a billing system's would)
+	// instead of failing with "database is locked" after 200 ms, which
+	// leaves a record unanswered until pppoed sends it again.
+	edit("mods-available/sql", `driver = "rlm_sql_null"`, `driver = "rlm_sql_${dialect}"`, `filename = "/tmp/freeradius.db"`, `filename = "`+r.db+`"`,
+		"busy_timeout = 200", "busy_timeout = 10000")
 	// radacct has a class column; the queries leave it out unless told.
 	edit("mods-config/sql/main/sqlite/queries.conf", "column_name =\t# \", class\"", "column_name = \", class\"",
 		"packet_xlat =\t# \", '%{Class}'\"", "packet_xlat = \", '%{Class}'\"")

@@ -6,10 +6,12 @@
 // length once; encoding appends to a buffer the caller passes, writes 0 into
 // the length field and patches it at the end. Nothing here allocates.
 //
-// Our own codec rather than layeh.com/radius: pppoed uses some forty
-// attributes of a handful of types, and the library's dictionary-driven
-// encoders, its per-packet maps and its dependencies would cost the router
-// binary several times this file for them.
+// Our own codec rather than layeh.com/radius: the accounting path must not
+// allocate per packet, and the library's packets are lists of attribute
+// slices it allocates (19 allocations for an Interim-Update of six
+// attributes, built and encoded, measured with its version of 2023-12-13);
+// pppoed uses some forty attributes of a handful of types, which this file
+// covers in a few hundred lines.
 
 package main
 

@@ -244,7 +244,7 @@ func cmdRPC(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	cmd := map[string]string{"sessions": "sessions", "stat": "stat", "terminate": "terminate", "reload": "reload", "set_rate": "set-rate"}[rest[1]]
 	if cmd == "" {
-		fmt.Fprintf(stdout, `{"ok":false,"error":%q}`+"\n", "unknown method "+rest[1])
+		stdout.Write(append(marshalJSON(ctlReply{Error: "unknown method " + rest[1]}), '\n'))
 		return 0
 	}
 	body, err := io.ReadAll(io.LimitReader(stdin, maxCtlRequest))
@@ -254,7 +254,7 @@ func cmdRPC(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if s := strings.TrimSpace(string(body)); s != "" {
 		if err := unmarshalJSON([]byte(s), &c.req, true); err != nil {
-			fmt.Fprintf(stdout, `{"ok":false,"error":%q}`+"\n", "arguments: "+err.Error())
+			stdout.Write(append(marshalJSON(ctlReply{Error: "arguments: " + err.Error()}), '\n'))
 			return 0
 		}
 	}

@@ -319,6 +319,10 @@ func TestIntegrationOpenWrtRPCD(t *testing.T) {
 		if r := rpcd("", "call", "nope"); r["ok"] != false {
 			t.Errorf("%s: call nope: %v", name, r)
 		}
+		// Still a JSON object when the method's name is not printable.
+		if r := rpcd("", "call", "n\x01\"pe"); r["ok"] != false || !strings.Contains(fmt.Sprint(r["error"]), "n\x01\"pe") {
+			t.Errorf("%s: call of an odd name: %v", name, r)
+		}
 	}
 	// Last, once: terminate a user as LuCI would.
 	cmd := exec.Command("/bin/sh", "openwrt/files/pppoed.rpcd", "call", "terminate")

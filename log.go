@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"strconv"
 	"sync"
 	"time"
@@ -169,7 +170,7 @@ func appendLogArgs(b []byte, prefix string, args []any) []byte {
 		} else {
 			key, v = "!BADKEY", key
 		}
-		if g, ok := v.(logGroup); ok {
+		if g, ok := v.(logGroup); ok && !isNilPointer(v) {
 			b = appendLogArgs(b, prefix+key+".", g.logFields())
 			continue
 		}
@@ -212,17 +213,42 @@ func appendLogValue(b []byte, v any) []byte {
 		return appendLogString(b, v.String())
 	case time.Time:
 		return v.AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
-	case error:
-		return appendLogString(b, v.Error())
-	case fmt.Stringer:
-		return appendLogString(b, v.String())
 	}
-	return appendLogString(b, fmt.Sprint(v))
+	if isNilPointer(v) {
+		return append(b, "<nil>"...)
+	}
+	return appendLogString(b, logText(v))
+}
+
+// logText is what a value says through Error, String or fmt. A method
+// that panics must not take the daemon down with it: as slog does, the
+// line says !PANIC instead.
+func logText(v any) (s string) {
+	defer func() {
+		if r := recover(); r != nil {
+			s = fmt.Sprintf("!PANIC: %v", r)
+		}
+	}()
+	switch v := v.(type) {
+	case error:
+		return v.Error()
+	case fmt.Stringer:
+		return v.String()
+	}
+	return fmt.Sprint(v)
+}
+
+// isNilPointer reports a nil pointer in an interface, whose methods
+// would be called on nil.
+func isNilPointer(v any) bool {
+	rv := reflect.ValueOf(v)
+	return rv.Kind() == reflect.Pointer && rv.IsNil()
 }
 
 // appendLogString writes s bare when it can be read back unambiguously,
 // quoted otherwise, by slog's rule: quote when empty or when it holds a
-// space, '=', '"' or anything unprintable.
+// space, '=', '"' or anything unprintable. (slog leaves DEL bare; we
+// quote it, as we do every other control character.)
 func appendLogString(b []byte, s string) []byte {
 	if logNeedsQuote(s) {
 		return strconv.AppendQuote(b, s)

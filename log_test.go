@@ -71,3 +71,27 @@ func TestLoggerLevel(t *testing.T) {
 		t.Error("a line below the level allocates")
 	}
 }
+
+type panicky struct{}
+
+func (panicky) String() string { panic("boom") }
+
+type nilErr struct{ msg string }
+
+func (e *nilErr) Error() string { return e.msg }
+
+// TestLoggerSurvivesBadValues: a value whose method panics, or a nil
+// pointer behind an interface, gives a word in the line, not a crash of
+// the goroutine that logs (the loop's, mostly).
+func TestLoggerSurvivesBadValues(t *testing.T) {
+	var buf bytes.Buffer
+	l := newTextLogger(levelDebug, &buf)
+	var e *nilErr
+	var entry *secretEntry
+	var s *secret
+	l.With("entry", entry).Info("m", "p", panicky{}, "err", error(e), "s", s, "file", (*secretsFile)(nil))
+	want := `msg=m entry=<nil> p="!PANIC: boom" err=<nil> s=<nil> file=<nil>` + "\n"
+	if got := buf.String(); !strings.HasSuffix(got, want) {
+		t.Errorf("got  %q\nwant suffix %q", got, want)
+	}
+}

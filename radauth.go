@@ -66,20 +66,28 @@ func (a *radiusAuthenticator) authenticate(req *authRequest, answer func(*authRe
 	case authPAP:
 		r.password = req.password
 	case authCHAP:
+		// The peer chose the value's length: anything but MD5's 16
+		// bytes would spill into the attributes after it.
+		if len(req.response) != 16 {
+			answer(req, authResult{reason: "malformed CHAP response"})
+			return
+		}
 		b = append(b, byte(attrCHAPPassword), 2+1+16, req.chapID)
 		b = append(b, req.response...)
 		b = appendAttr(b, attrCHAPChallenge, req.challenge)
 	case authMSCHAPv2:
+		if len(req.response) != mschapv2RespLen {
+			answer(req, authResult{reason: "malformed MS-CHAPv2 response"})
+			return
+		}
 		b = appendVendorAttr(b, vendorMicrosoft, msCHAPChallenge, req.challenge)
 		// RFC 2548 §2.3.2: Ident, Flags, Peer-Challenge, Reserved,
 		// Response; the PPP value has them as Peer-Challenge, Reserved,
 		// NT-Response, Flags.
-		if len(req.response) == mschapv2RespLen {
-			v := make([]byte, 0, 50)
-			v = append(v, req.chapID, req.response[48])
-			v = append(v, req.response[:48]...)
-			b = appendVendorAttr(b, vendorMicrosoft, msCHAP2Response, v)
-		}
+		v := make([]byte, 0, 50)
+		v = append(v, req.chapID, req.response[48])
+		v = append(v, req.response[:48]...)
+		b = appendVendorAttr(b, vendorMicrosoft, msCHAP2Response, v)
 	}
 	r.attrs = b
 	r.done = func(p *radiusPacket, _ *radiusServer, err error) { answer(req, radiusResult(p, err)) }

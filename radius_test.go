@@ -325,3 +325,75 @@ func radiusAccountingRecord(tb testing.TB) func() {
 		}
 	}
 }
+
+// TestRadiusCHAPValueLength: the peer picks the length of its CHAP value.
+// Only MD5's 16 bytes (and MS-CHAPv2's 49) go into an Access-Request; a
+// longer value would otherwise carry attributes of the peer's choosing.
+func TestRadiusCHAPValueLength(t *testing.T) {
+	srvConn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srvConn.Close()
+	got := make(chan []byte, 4)
+	go func() {
+		buf := make([]byte, radMaxLen)
+		for {
+			n, _, err := srvConn.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				return
+			}
+			got <- bytes.Clone(buf[:n])
+		}
+	}()
+	port := srvConn.LocalAddr().(*net.UDPAddr).Port
+	rc := &radiusConfig{Server: []radiusServerConfig{{Address: "127.0.0.1", Secret: "s", AuthPort: port, AcctPort: port,
+		Timeout: duration(time.Minute), Retries: 1}}, NASIdentifier: "nas"}
+	c, err := newRadiusClient(rc, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.start()
+	defer c.close()
+	a := &radiusAuthenticator{c: c, nasID: "nas", acName: "ac"}
+	answers := make(chan authResult, 4)
+	answer := func(_ *authRequest, r authResult) { answers <- r }
+	injected := append(bytes.Repeat([]byte{1}, 16), byte(attrFramedPool), 6, 'e', 'v', 'i', 'l')
+	for _, tt := range []struct {
+		method authMethod
+		resp   []byte
+	}{{authCHAP, injected}, {authCHAP, []byte{1, 2, 3}}, {authMSCHAPv2, bytes.Repeat([]byte{0}, 60)}} {
+		a.authenticate(&authRequest{method: tt.method, user: "eve", challenge: make([]byte, 16), response: tt.resp}, answer)
+		select {
+		case r := <-answers:
+			if r.ok || !strings.Contains(r.reason, "malformed") {
+				t.Errorf("%v with a %d-byte value: %+v", tt.method, len(tt.resp), r)
+			}
+		case <-time.After(time.Second):
+			t.Errorf("%v with a %d-byte value: no answer at once", tt.method, len(tt.resp))
+		}
+	}
+	// A well-formed one goes out with a 19-byte CHAP-Password and nothing
+	// else of the peer's.
+	a.authenticate(&authRequest{method: authCHAP, user: "eve", challenge: make([]byte, 16), response: injected[:16]}, answer)
+	select {
+	case b := <-got:
+		var p radiusPacket
+		if err := p.parse(b); err != nil {
+			t.Fatal(err)
+		}
+		if v, ok := p.find(attrCHAPPassword); !ok || len(v) != 17 {
+			t.Errorf("CHAP-Password %x", v)
+		}
+		if _, ok := p.find(attrFramedPool); ok {
+			t.Error("the peer's Framed-Pool is in the request")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no Access-Request")
+	}
+	select {
+	case b := <-got:
+		t.Errorf("a malformed request went out too: %x", b)
+	default:
+	}
+}

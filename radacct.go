@@ -130,6 +130,10 @@ func newRadiusAccounting(c *radiusClient, rc *radiusConfig, acName string, log *
 		return nil, err
 	}
 	a.spool = sp
+	if sp.torn > 0 {
+		a.dropped.Add(1)
+		log.Warn("RADIUS accounting: the spool's last record was cut short by a crash and is lost", "bytes", sp.torn, "spool", sp.path)
+	}
 	if n := sp.pending(); n > 0 {
 		log.Info("RADIUS accounting: records from before the last stop will be sent first", "records", n, "spool", sp.path)
 	}
@@ -298,7 +302,9 @@ func (a *radiusAccounting) pump(now time.Time) {
 	if now.Before(a.pausedUntil) {
 		return
 	}
-	for a.inflight < acctWindow && a.queue.len() > 0 {
+	// A record that fails at once (no socket to be had) is back at the
+	// head with a pause set: stop there rather than spin on it.
+	for a.inflight < acctWindow && a.queue.len() > 0 && !now.Before(a.pausedUntil) {
 		r := a.queue.pop()
 		r.req = radReq{acct: true, code: radAccountingRequest, attrs: r.b, event: r.event, done: r.req.done}
 		for i, x := range a.sending {
@@ -366,6 +372,7 @@ type acctSpool struct {
 	records int   // lines in the file
 	nread   int   // lines read back so far
 	off     int64 // where reading goes on
+	torn    int64 // bytes of a torn last line cut at open, for the log
 }
 
 func openAcctSpool(path string) (*acctSpool, error) {
@@ -378,11 +385,34 @@ func openAcctSpool(path string) (*acctSpool, error) {
 	}
 	defer f.Close()
 	s := &acctSpool{path: path}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		s.records++
+	// Count the lines. A last line without its newline is a record that a
+	// crash (or a full disk) cut short: it cannot be read back, and the
+	// next record appended would be glued to it, so it goes.
+	br := bufio.NewReader(f)
+	var size, whole int64
+	for {
+		line, err := br.ReadSlice('\n')
+		size += int64(len(line))
+		if err == nil {
+			s.records++
+			whole = size
+			continue
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if err != io.EOF {
+			return nil, fmt.Errorf("radius.acct_spool: %w", err)
+		}
+		break
 	}
-	return s, sc.Err()
+	if size > whole {
+		if err := f.Truncate(whole); err != nil {
+			return nil, fmt.Errorf("radius.acct_spool: cutting a torn last line: %w", err)
+		}
+		s.torn = size - whole
+	}
+	return s, nil
 }
 
 func (s *acctSpool) pending() int { return s.records - s.nread }
@@ -393,7 +423,14 @@ func (s *acctSpool) append(r *acctRec) error {
 	if err != nil {
 		return err
 	}
-	_, err = f.WriteString(spoolLine(r))
+	fi, err := f.Stat()
+	if err == nil {
+		if _, err = f.WriteString(spoolLine(r)); err != nil {
+			// A short write (the disk is full) must not leave half a
+			// line for the next record to be glued to.
+			f.Truncate(fi.Size())
+		}
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -425,6 +462,9 @@ func (s *acctSpool) read(n int) ([]*acctRec, error) {
 	for n < 0 || len(out) < n {
 		line, err := br.ReadString('\n')
 		if err != nil {
+			// Fewer lines than counted (the file changed under us):
+			// nothing more to wait for.
+			s.records = s.nread
 			break
 		}
 		s.off += int64(len(line))

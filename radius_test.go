@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -395,5 +396,43 @@ func TestRadiusCHAPValueLength(t *testing.T) {
 	case b := <-got:
 		t.Errorf("a malformed request went out too: %x", b)
 	default:
+	}
+}
+
+// TestAcctSpoolTornLine: a crash in the middle of an append leaves half a
+// line. It is cut at the next start (and counted as lost), so the records
+// after it are read back whole and the spool empties again.
+func TestAcctSpoolTornLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "spool")
+	rec := func(ns int64, b ...byte) *acctRec { return &acctRec{event: time.Unix(0, ns), b: b} }
+	line := func(r *acctRec) string { return spoolLine(r) }
+	writeTestFile(t, path, line(rec(1, 1, 2))+line(rec(2, 3))+"3 0a0")
+	s, err := openAcctSpool(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.pending() != 2 || s.torn != 5 {
+		t.Fatalf("pending %d, torn %d; want 2 and 5", s.pending(), s.torn)
+	}
+	if err := s.append(rec(4, 4, 5)); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := s.read(-1)
+	if err != nil || len(rs) != 3 || s.pending() != 0 {
+		t.Fatalf("read %d records (%v), %d pending; want 3 and 0", len(rs), err, s.pending())
+	}
+	for i, want := range []struct {
+		ns int64
+		b  []byte
+	}{{1, []byte{1, 2}}, {2, []byte{3}}, {4, []byte{4, 5}}} {
+		if rs[i].event.UnixNano() != want.ns || !bytes.Equal(rs[i].b, want.b) {
+			t.Errorf("record %d: %v %x, want %d %x", i, rs[i].event.UnixNano(), rs[i].b, want.ns, want.b)
+		}
+	}
+	// A line longer than bufio's buffer is still one record.
+	long := rec(5, bytes.Repeat([]byte{7}, 3000)...)
+	writeTestFile(t, path, line(long))
+	if s, err = openAcctSpool(path); err != nil || s.pending() != 1 || s.torn != 0 {
+		t.Fatalf("a long line: %v, pending %d, torn %d", err, s.pending(), s.torn)
 	}
 }

@@ -252,7 +252,7 @@ func FuzzParseRadius(f *testing.F) {
 		if res.acctInterim != 0 && res.acctInterim < 10*time.Second {
 			t.Fatalf("interim %v below the floor", res.acctInterim)
 		}
-		if r := parseDAEAttrs(p.attrs); r.match.ip.IsValid() && !r.match.ip.Is4() {
+		if r := parseDAEAttrs(p.attrs, "nas"); r.match.ip.IsValid() && !r.match.ip.Is4() {
 			t.Fatalf("DAE match on %v", r.match.ip)
 		}
 		h := newRadiusHasher()

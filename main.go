@@ -218,11 +218,10 @@ func serve(ctx context.Context, cfg *config, log *logger, hup <-chan os.Signal) 
 		auth = &radiusAuthenticator{c: rad, nasID: rc.NASIdentifier, acName: cfg.ACName}
 		rad.start()
 		radAcct.onOff(acctStatusOn, time.Now())
-		// At a clean stop, after the sessions' Stop records: Accounting-Off,
-		// then up to 3 s to deliver (procd kills after 5 s), and the spool for the rest.
+		// The server stops accounting as soon as its loop ends; this is
+		// for when it never ran.
 		defer func() {
-			radAcct.onOff(acctStatusOff, time.Now())
-			radAcct.flush(3 * time.Second)
+			radAcct.stop()
 			rad.close()
 		}()
 		from := "[radius]"
@@ -238,7 +237,7 @@ func serve(ctx context.Context, cfg *config, log *logger, hup <-chan os.Signal) 
 		srv.radAcct = radAcct
 		srv.acctInterval = time.Duration(cfg.Radius.AcctInterim)
 		if cfg.Radius.DAE.Listen != "" {
-			d, err := listenDAE(&cfg.Radius.DAE)
+			d, err := listenDAE(&cfg.Radius.DAE, cfg.Radius.NASIdentifier)
 			if err != nil {
 				path.close()
 				return fmt.Errorf("radius.dae.listen: %w", err)

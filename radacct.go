@@ -2,9 +2,9 @@
 // start, Start, Interim-Update and Stop per session, Accounting-Off at a
 // clean stop.
 //
-// The event loop encodes each record's attributes into a pooled acctRec
-// (nothing allocated once the pool is warm) and posts it; runRadius owns
-// everything else here. Records wait in a FIFO and go out oldest first, at
+// The event loop (and main, for Accounting-On and -Off) encodes each
+// record's attributes into a pooled acctRec (nothing allocated once the
+// pool is warm) and posts it; runRadius owns everything else here. Records wait in a FIFO and go out oldest first, at
 // most acctWindow at a time, each with an Acct-Delay-Time of its age at
 // every transmission. When no server answers, the record goes back to the
 // head of the queue and sending pauses for a while. Past acctMemQueue
@@ -12,10 +12,13 @@
 // anything new records go there too, so the order holds; the spool is read
 // back as the queue empties, and truncated once all of it is delivered. At
 // a clean stop what is still waiting is written to the spool, oldest
-// first, and the next start sends it before anything new. Only a spool
-// that cannot be written loses records, each logged and counted. A crash
-// can send spooled records a second time (the spool does not remember how
-// far it was delivered), never lose them.
+// first, and the next start sends it before anything new. At a clean
+// stop, only a spool that cannot be written loses records, each logged and
+// counted. A crash loses what was only in memory (up to acctMemQueue
+// queued and acctWindow in flight; the spool is not synced per record),
+// cuts at most the last spooled line short (dropped and counted at the
+// next start), and can send spooled records a second time (the spool does
+// not remember how far it was delivered).
 
 package main
 
@@ -68,6 +71,8 @@ type radiusAccounting struct {
 	nasID  string
 	acName string
 	log    *logger
+
+	stopOnce sync.Once
 
 	mu     sync.Mutex
 	in     []*acctRec // posted, not yet taken by runRadius
@@ -509,9 +514,21 @@ func (s *acctSpool) rewrite(rs []*acctRec) error {
 	return err
 }
 
+// stop is the clean stop's accounting: Accounting-Off after the sessions'
+// Stop records, then up to 3 s to deliver (procd kills 5 s after its
+// TERM), then the spool for the rest. The server calls it as soon as its
+// loop has ended, before it waits for hooks; main calls it again in case
+// the server never ran. Only the first call does anything.
+func (a *radiusAccounting) stop() {
+	a.stopOnce.Do(func() {
+		a.onOff(acctStatusOff, time.Now())
+		a.flush(3 * time.Second)
+	})
+}
+
 // flush waits, at a clean stop, until every record is delivered or
 // timeout has passed, then keeps the rest in the spool. Any goroutine but
-// runRadius.
+// runRadius; once.
 func (a *radiusAccounting) flush(timeout time.Duration) {
 	done := make(chan struct{})
 	select {

@@ -7,12 +7,16 @@
 // right Message-Authenticator when it has one and an Event-Timestamp within
 // 300 s when it has one; then it asks the event loop, which finds the
 // sessions and acts, and answers with an ACK or a NAK (Error-Cause 503 when
-// no session matched). The loop never waits on the socket.
+// no session matched; 401, 403, 405 or 407 for what it cannot honour, see
+// parseDAEAttrs). The loop never waits on the socket. A request seen
+// again (same client, identifier and authenticator: the server resending
+// because our answer was lost) gets the same answer without being acted on
+// twice; runDAE keeps the last daeRecent answers for daeRecentFor.
 
 package main
 
 import (
-	"bytes"
+	"encoding/binary"
 	"errors"
 	"net"
 	"net/netip"
@@ -21,20 +25,37 @@ import (
 	"time"
 )
 
-const daeWindow = 300 * time.Second
+const (
+	daeWindow    = 300 * time.Second
+	daeRecent    = 64
+	daeRecentFor = 30 * time.Second
+)
 
 type daeServer struct {
 	conn    *net.UDPConn
 	clients map[netip.Addr]string
 	srv     *server
 	log     *logger
-	hasher  *radiusHasher // runDAE's
+	nasID   string             // ours: a NAS-Identifier naming another NAS is refused
+	hasher  *radiusHasher      // runDAE's
+	recent  [daeRecent]daeSeen // runDAE's, a ring
+	next    int
 	dropped atomic.Uint64
 	served  atomic.Uint64
+	done    chan struct{} // closed when the daemon stops: the loop answers no more
 	wg      sync.WaitGroup
 }
 
-func listenDAE(dc *daeConfig) (*daeServer, error) {
+// daeSeen is a request answered, for answering its retransmissions.
+type daeSeen struct {
+	from netip.Addr
+	id   uint8
+	auth [radAuthLen]byte
+	at   time.Time
+	resp []byte
+}
+
+func listenDAE(dc *daeConfig, nasID string) (*daeServer, error) {
 	ap, err := netip.ParseAddrPort(dc.Listen)
 	if err != nil {
 		return nil, err
@@ -43,7 +64,7 @@ func listenDAE(dc *daeConfig) (*daeServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &daeServer{conn: conn, clients: map[netip.Addr]string{}, hasher: newRadiusHasher()}
+	d := &daeServer{conn: conn, clients: map[netip.Addr]string{}, nasID: nasID, hasher: newRadiusHasher(), done: make(chan struct{})}
 	for _, c := range dc.Client {
 		a, _ := netip.ParseAddr(c.Address)
 		d.clients[a.Unmap()] = string(c.Secret)
@@ -59,6 +80,7 @@ func (d *daeServer) start(srv *server) {
 }
 
 func (d *daeServer) close() {
+	close(d.done)
 	d.conn.Close()
 	d.wg.Wait()
 }
@@ -107,6 +129,12 @@ func (d *daeServer) handle(b []byte, from netip.Addr) []byte {
 	if present, ok := d.hasher.checkMessageAuthenticator(&p, &zero, sec); present && !ok {
 		return drop("wrong Message-Authenticator")
 	}
+	now := time.Now()
+	for i := range d.recent {
+		if x := &d.recent[i]; x.resp != nil && x.id == p.id && x.auth == p.auth && x.from == from && now.Sub(x.at) < daeRecentFor {
+			return x.resp
+		}
+	}
 	if v, ok := p.find(attrEventTimestamp); ok {
 		ts, ok := radUint32(v)
 		if !ok {
@@ -116,13 +144,15 @@ func (d *daeServer) handle(b []byte, from netip.Addr) []byte {
 			return drop("Event-Timestamp outside the 300 s window")
 		}
 	}
-	ev := daeEvent{code: p.code, attrs: bytes.Clone(p.attrs), reply: make(chan daeAnswer, 1)}
+	ev := daeEvent{code: p.code, req: parseDAEAttrs(p.attrs, d.nasID), reply: make(chan daeAnswer, 1)}
 	d.srv.events.post(ev)
 	var ans daeAnswer
 	select {
 	case ans = <-ev.reply:
 	case <-time.After(ctlIOTimeout):
 		return drop("the daemon did not answer in time")
+	case <-d.done:
+		return drop("the daemon is stopping")
 	}
 	d.served.Add(1)
 	code := radDisconnectACK
@@ -136,6 +166,13 @@ func (d *daeServer) handle(b []byte, from netip.Addr) []byte {
 	if ans.errorCause != 0 {
 		out = appendAttr32(out, attrErrorCause, ans.errorCause)
 	}
+	// A proxy's Proxy-State comes back as it went (RFC 5176 §3).
+	it := radAttrIter{b: p.attrs}
+	for it.next() {
+		if it.typ == attrProxyState {
+			out = appendAttr(out, attrProxyState, it.val)
+		}
+	}
 	off := -1
 	if present, _ := d.hasher.checkMessageAuthenticator(&p, &zero, sec); present {
 		out, off = appendMessageAuthenticator(out)
@@ -145,13 +182,15 @@ func (d *daeServer) handle(b []byte, from netip.Addr) []byte {
 		d.hasher.signMessageAuthenticator(out, off, sec)
 	}
 	d.hasher.responseAuthenticator(out, &p.auth, sec)
+	d.recent[d.next] = daeSeen{from: from, id: p.id, auth: p.auth, at: now, resp: out}
+	d.next = (d.next + 1) % daeRecent
 	return out
 }
 
 // daeEvent is a checked request on its way to the loop.
 type daeEvent struct {
 	code  radiusCode
-	attrs []byte
+	req   daeRequest
 	reply chan daeAnswer
 }
 
@@ -161,18 +200,32 @@ type daeAnswer struct {
 }
 
 // daeRequest is what a Disconnect- or CoA-Request asks: which sessions,
-// and for CoA what to change (nil: leave it).
+// and for CoA what to change.
 type daeRequest struct {
 	match   sessionMatch
-	rate    *rateLimit
-	timeout *time.Duration
+	rate    rateLimit // the directions setDown and setUp say
+	setDown bool
+	setUp   bool
+	timeout *time.Duration // nil: leave it
+	// errorCause, when not 0, is the NAK's (RFC 5176 §3.6): an attribute
+	// we do not act on (401), a value that does not parse (407), another
+	// NAS's name (403), Service-Type Authorize-Only (405).
+	errorCause uint32
 }
 
-// parseDAEAttrs reads the attributes of a checked request. Values that do
-// not parse are ignored, as for a reply.
-func parseDAEAttrs(attrs []byte) daeRequest {
+// parseDAEAttrs reads the attributes of a checked request. A session is
+// identified by Acct-Session-Id, User-Name, Framed-IP-Address,
+// Calling-Station-Id and NAS-Port (the PPPoE session ID), every one given
+// having to match; an attribute we cannot honour is refused rather than
+// ignored, since ignoring an identifying one would widen the match.
+func parseDAEAttrs(attrs []byte, nasID string) daeRequest {
 	var r daeRequest
 	m := &r.match
+	bad := func(cause uint32) {
+		if r.errorCause == 0 {
+			r.errorCause = cause
+		}
+	}
 	it := radAttrIter{b: attrs}
 	for it.next() {
 		v := it.val
@@ -182,43 +235,81 @@ func parseDAEAttrs(attrs []byte) daeRequest {
 		case attrUserName:
 			m.user = string(v)
 		case attrFramedIPAddress:
-			if len(v) == 4 {
-				m.ip = netip.AddrFrom4([4]byte(v))
+			if len(v) != 4 {
+				bad(errorCauseInvalidVal)
+				continue
 			}
+			m.ip = netip.AddrFrom4([4]byte(v))
 		case attrCallingStationID:
-			if hw, err := net.ParseMAC(string(v)); err == nil && len(hw) == ethAddrLen {
-				m.mac = hwAddr(hw)
+			hw, err := net.ParseMAC(string(v))
+			if err != nil || len(hw) != ethAddrLen {
+				bad(errorCauseInvalidVal)
+				continue
 			}
+			m.mac = hwAddr(hw)
+		case attrNASPort:
+			n, ok := radUint32(v)
+			if !ok || n == 0 || n > 0xffff {
+				bad(errorCauseInvalidVal)
+				continue
+			}
+			m.sid = uint16(n)
+		case attrNASIdentifier:
+			if string(v) != nasID {
+				bad(errorCauseNASMismatch)
+			}
+		case attrServiceType:
+			if n, _ := radUint32(v); n == 17 { // Authorize-Only: re-authentication, not done here
+				bad(errorCauseUnsupSvc)
+			}
+		case attrNASIPAddress, attrCalledStationID, attrEventTimestamp, attrMessageAuthenticator, attrState, attrProxyState, attrReplyMessage:
+			// Checked before, echoed, or of no consequence here.
 		case attrSessionTimeout:
-			if n, ok := radUint32(v); ok {
-				d := time.Duration(n) * time.Second
-				r.timeout = &d
+			n, ok := radUint32(v)
+			if !ok {
+				bad(errorCauseInvalidVal)
+				continue
 			}
+			d := time.Duration(n) * time.Second
+			r.timeout = &d
 		case attrFilterID:
-			if rl, err := parseRate(string(v)); err == nil {
-				r.rate = &rl
+			rl, err := parseRate(string(v))
+			if err != nil {
+				bad(errorCauseInvalidVal)
+				continue
 			}
+			r.rate, r.setDown, r.setUp = rl, true, true
 		case attrVendorSpecific:
-			if vendor, typ, val, ok := vendorAttr(v); ok && vendor == vendorWISPr && len(val) == 4 {
-				if r.rate == nil {
-					r.rate = &rateLimit{}
-				}
-				kbps := uint32(val[0])<<24 | uint32(val[1])<<16 | uint32(val[2])<<8 | uint32(val[3])
-				if typ == wisprMaxDown {
-					r.rate.down = kbps / 1000
-				} else if typ == wisprMaxUp {
-					r.rate.up = kbps / 1000
-				}
+			vendor, typ, val, ok := vendorAttr(v)
+			if !ok || vendor != vendorWISPr || (typ != wisprMaxDown && typ != wisprMaxUp) {
+				bad(errorCauseUnsupAttr)
+				continue
 			}
+			if len(val) != 4 {
+				bad(errorCauseInvalidVal)
+				continue
+			}
+			kbps := binary.BigEndian.Uint32(val) / 1000 // bit/s in the attribute
+			if typ == wisprMaxDown {
+				r.rate.down, r.setDown = kbps, true
+			} else {
+				r.rate.up, r.setUp = kbps, true
+			}
+		default:
+			bad(errorCauseUnsupAttr)
 		}
 	}
 	return r
 }
 
 func (e daeEvent) handle(s *server) {
-	r := parseDAEAttrs(e.attrs)
-	m, rate, timeout := r.match, r.rate, r.timeout
-	if m.acctSessionID == "" && m.user == "" && !m.ip.IsValid() && m.mac == (hwAddr{}) {
+	r := e.req
+	m, timeout := r.match, r.timeout
+	if r.errorCause != 0 {
+		e.reply <- daeAnswer{errorCause: r.errorCause}
+		return
+	}
+	if m.acctSessionID == "" && m.user == "" && !m.ip.IsValid() && m.mac == (hwAddr{}) && m.sid == 0 {
 		e.reply <- daeAnswer{errorCause: errorCauseMissingAtt}
 		return
 	}
@@ -240,8 +331,16 @@ func (e daeEvent) handle(s *server) {
 				sess.sessionEnd = s.clock.Add(*timeout)
 			}
 		}
-		if rate != nil && sess.path != nil {
-			sess.applyRate(*rate)
+		if (r.setDown || r.setUp) && sess.path != nil {
+			// WISPr may change one direction and leave the other.
+			rate := sess.rate
+			if r.setDown {
+				rate.down = r.rate.down
+			}
+			if r.setUp {
+				rate.up = r.rate.up
+			}
+			sess.applyRate(rate)
 		}
 		sess.logger().Info("changed by the RADIUS server (CoA)", "rate", sess.rate.String())
 	})

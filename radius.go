@@ -58,11 +58,13 @@ const (
 	attrReplyMessage         radiusAttr = 18
 	attrClass                radiusAttr = 25
 	attrVendorSpecific       radiusAttr = 26
+	attrState                radiusAttr = 24
 	attrSessionTimeout       radiusAttr = 27
 	attrIdleTimeout          radiusAttr = 28
 	attrCalledStationID      radiusAttr = 30
 	attrCallingStationID     radiusAttr = 31
 	attrNASIdentifier        radiusAttr = 32
+	attrProxyState           radiusAttr = 33
 	attrAcctStatusType       radiusAttr = 40
 	attrAcctDelayTime        radiusAttr = 41
 	attrAcctInputOctets      radiusAttr = 42
@@ -103,20 +105,23 @@ const (
 
 // Values.
 const (
-	serviceFramed        = 2
-	framedPPP            = 1
-	nasPortTypeEthernet  = 15
-	acctStatusStart      = 1
-	acctStatusStop       = 2
-	acctStatusInterim    = 3
-	acctStatusOn         = 7
-	acctStatusOff        = 8
-	acctAuthenticRADIUS  = 1
-	acctAuthenticLocal   = 2
-	errorCauseNoSession  = 503 // Session-Context-Not-Found
-	errorCauseUnsupAttr  = 401
-	errorCauseMissingAtt = 402
-	errorCauseInvalidReq = 404
+	serviceFramed         = 2
+	framedPPP             = 1
+	nasPortTypeEthernet   = 15
+	acctStatusStart       = 1
+	acctStatusStop        = 2
+	acctStatusInterim     = 3
+	acctStatusOn          = 7
+	acctStatusOff         = 8
+	acctAuthenticRADIUS   = 1
+	acctAuthenticLocal    = 2
+	errorCauseNoSession   = 503 // Session-Context-Not-Found
+	errorCauseUnsupAttr   = 401
+	errorCauseMissingAtt  = 402
+	errorCauseNASMismatch = 403
+	errorCauseInvalidReq  = 404
+	errorCauseUnsupSvc    = 405
+	errorCauseInvalidVal  = 407
 
 	radHdrLen    = 20
 	radMaxLen    = 4096

@@ -436,3 +436,109 @@ func TestAcctSpoolTornLine(t *testing.T) {
 		t.Fatalf("a long line: %v, pending %d, torn %d", err, s.pending(), s.torn)
 	}
 }
+
+// TestDAERequests: what a Disconnect- or CoA-Request may ask, and the
+// answers RFC 5176 gives for what cannot be honoured. The loop is played
+// by a goroutine that handles the posted events.
+func TestDAERequests(t *testing.T) {
+	h := newFakeHarness(t, "noauth\n", nil, nil)
+	h.openIPCP(h.openLCP())
+	sess := h.sess()
+	sess.acctSessionID = "S1"
+	sess.applyRate(rateLimit{down: 100, up: 512})
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			select {
+			case <-h.s.events.notify:
+				for ev, ok := h.s.events.pop(); ok; ev, ok = h.s.events.pop() {
+					ev.handle(h.s)
+				}
+			case <-stop:
+				return
+			}
+		}
+	}()
+	const sec = "daesecret"
+	from := netip.MustParseAddr("192.0.2.10")
+	d := &daeServer{clients: map[netip.Addr]string{from: sec}, nasID: "nas", hasher: newRadiusHasher(), done: make(chan struct{}),
+		srv: h.s, log: testLogger(t)}
+	hs := newRadiusHasher()
+	request := func(code radiusCode, id uint8, attrs ...[]byte) []byte {
+		var zero [radAuthLen]byte
+		b := appendRadiusHeader(nil, code, id, &zero)
+		for _, a := range attrs {
+			b = append(b, a...)
+		}
+		patchRadiusLength(b)
+		hs.requestAuthenticator(b, sec)
+		return b
+	}
+	ask := func(req []byte) (code radiusCode, cause uint32, p radiusPacket) {
+		t.Helper()
+		out := d.handle(req, from)
+		if out == nil {
+			t.Fatal("dropped")
+		}
+		if err := p.parse(out); err != nil {
+			t.Fatal(err)
+		}
+		var q radiusPacket
+		q.parse(req)
+		if !hs.checkResponseAuthenticator(&p, &q.auth, sec) {
+			t.Error("wrong response authenticator")
+		}
+		if v, ok := p.find(attrErrorCause); ok {
+			cause, _ = radUint32(v)
+		}
+		return p.code, cause, p
+	}
+	asid := appendAttrString(nil, attrAcctSessionID, "S1")
+
+	// WISPr changes one direction and leaves the other.
+	if code, cause, _ := ask(request(radCoARequest, 1, asid, appendVendorAttr(nil, vendorWISPr, wisprMaxDown, []byte{0, 0x1f, 0x40, 0}))); code != radCoAACK {
+		t.Fatalf("CoA: code %d cause %d", code, cause)
+	}
+	if sess.rate != (rateLimit{down: 2048, up: 512}) {
+		t.Errorf("rate after a WISPr Max-Down: %+v, want 2048/512", sess.rate)
+	}
+	for _, tt := range []struct {
+		what  string
+		attr  []byte
+		cause uint32
+	}{
+		{"NAS-Port-Id, which we do not match on", appendAttrString(nil, attrNASPortID, "eth0"), errorCauseUnsupAttr},
+		{"a Calling-Station-Id that is no MAC", appendAttrString(nil, attrCallingStationID, "garbage"), errorCauseInvalidVal},
+		{"another NAS's name", appendAttrString(nil, attrNASIdentifier, "other"), errorCauseNASMismatch},
+		{"Authorize-Only", appendAttr32(nil, attrServiceType, 17), errorCauseUnsupSvc},
+		{"a WISPr attribute we do not apply", appendVendorAttr(nil, vendorWISPr, 5, []byte{0, 0, 0, 1}), errorCauseUnsupAttr},
+	} {
+		if code, cause, _ := ask(request(radDisconnectRequest, 2, asid, tt.attr)); code != radDisconnectNAK || cause != tt.cause {
+			t.Errorf("%s: code %d cause %d, want NAK %d", tt.what, code, cause, tt.cause)
+		}
+	}
+	if sess.ending {
+		t.Fatal("a refused request ended the session")
+	}
+	// NAS-Port is the session ID; our own NAS-Identifier is fine; a
+	// proxy's Proxy-State comes back.
+	disc := request(radDisconnectRequest, 3, asid, appendAttr32(nil, attrNASPort, uint32(sess.id)),
+		appendAttrString(nil, attrNASIdentifier, "nas"), appendAttrString(nil, attrProxyState, "px"))
+	code, cause, p := ask(disc)
+	if code != radDisconnectACK || !sess.ending {
+		t.Fatalf("Disconnect: code %d cause %d, ending %v", code, cause, sess.ending)
+	}
+	if v, ok := p.find(attrProxyState); !ok || string(v) != "px" {
+		t.Errorf("Proxy-State %q", v)
+	}
+	// The server sends it again (our ACK was lost): the same ACK, not a NAK
+	// for a session that is gone.
+	again := d.handle(disc, from)
+	if first := d.handle(disc, from); !bytes.Equal(again, first) || radiusCode(again[0]) != radDisconnectACK {
+		t.Errorf("a resent request: %x, then %x", again, first)
+	}
+	if code, cause, _ := ask(request(radDisconnectRequest, 4, asid)); code != radDisconnectNAK || cause != errorCauseNoSession {
+		t.Errorf("a new request for the ended session: code %d cause %d, want NAK 503", code, cause)
+	}
+}

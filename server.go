@@ -206,6 +206,11 @@ func (s *server) run(ctx context.Context) {
 	if s.dae != nil {
 		s.dae.close()
 	}
+	if s.radAcct != nil {
+		// Before waiting for ip-down scripts: the Stop records must reach
+		// the server or the spool before procd's KILL.
+		s.radAcct.stop()
+	}
 	s.hooks.wait()
 	if err := s.path.close(); err != nil {
 		s.log.Warn("closing the data path failed", "err", err)
@@ -404,7 +409,8 @@ type event interface {
 
 // eventQueue carries events to the loop. post never blocks, whoever calls
 // it, the loop included; the queue is bounded by what can be outstanding
-// (at most one authentication per session, a few control requests).
+// (at most one authentication per session, a few control requests, DAE
+// requests one at a time).
 type eventQueue struct {
 	mu     sync.Mutex
 	q      []event

@@ -464,6 +464,10 @@ func TestRadcliConfig(t *testing.T) {
 		len(rc.AcctServer) != 1 || rc.AcctServer[0].AcctPort != 1813 || rc.NASIdentifier != "oldbox" || rc.DeadTime != duration(time.Minute) {
 		t.Fatalf("%+v", rc)
 	}
+	// Without an acctserver, accounting goes to each authserver's next port.
+	if rc.Server[0].AcctPort != 1646 || rc.Server[1].AcctPort != 1813 {
+		t.Errorf("acct ports %d and %d, want 1646 and 1813", rc.Server[0].AcctPort, rc.Server[1].AcctPort)
+	}
 	writeTestFile(t, servers, "192.0.2.99 x\n")
 	if err := loadRadcli(conf, &rc); err == nil || !strings.Contains(err.Error(), `no secret for "192.0.2.10"`) {
 		t.Errorf("a server without a secret: %v", err)

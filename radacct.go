@@ -79,6 +79,7 @@ type radiusAccounting struct {
 	inNext []*acctRec // runRadius's: the slice that becomes in next, so posting allocates nothing
 
 	// runRadius's.
+	spoolWarned time.Time // the last warning about reading or emptying the spool
 	queue       acctQueue // oldest first
 	sending     [acctWindow]*acctRec
 	inflight    int
@@ -283,7 +284,9 @@ func (a *radiusAccounting) pump(now time.Time) {
 	}
 	if a.queue.len() == 0 && a.spool.pending() > 0 {
 		rs, err := a.spool.read(acctMemQueue / 2)
-		if err != nil {
+		if err != nil && now.Sub(a.spoolWarned) >= time.Minute {
+			// Tried again at every pump: said once a minute.
+			a.spoolWarned = now
 			a.log.Warn("RADIUS accounting: reading the spool failed", "spool", a.spool.path, "err", err)
 		}
 		for _, r := range rs {
@@ -292,7 +295,8 @@ func (a *radiusAccounting) pump(now time.Time) {
 		}
 	}
 	if a.inflight == 0 && a.queue.len() == 0 && a.spool.pending() == 0 && a.spool.dirty() {
-		if err := a.spool.truncate(); err != nil {
+		if err := a.spool.truncate(); err != nil && now.Sub(a.spoolWarned) >= time.Minute {
+			a.spoolWarned = now
 			a.log.Warn("RADIUS accounting: emptying the spool failed", "spool", a.spool.path, "err", err)
 		}
 	}
@@ -552,7 +556,16 @@ type acctQueue struct {
 
 func (q *acctQueue) len() int { return len(q.b) - q.head }
 
-func (q *acctQueue) push(r *acctRec) { q.b = append(q.b, r) }
+func (q *acctQueue) push(r *acctRec) {
+	// Full, with room freed at the head: move down rather than grow, so
+	// a queue that never quite empties keeps its size.
+	if len(q.b) == cap(q.b) && q.head > 0 {
+		n := copy(q.b, q.b[q.head:])
+		clear(q.b[n:])
+		q.b, q.head = q.b[:n], 0
+	}
+	q.b = append(q.b, r)
+}
 
 func (q *acctQueue) pop() *acctRec {
 	r := q.b[q.head]

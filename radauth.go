@@ -137,13 +137,18 @@ func radiusResult(p *radiusPacket, err error) authResult {
 				res.idleTimeout = time.Duration(n) * time.Second
 			}
 		case attrAcctInterimInterval:
-			if n, ok := radUint32(v); ok {
-				// RFC 2869 §5.16: not below 60 s in practice; we take
-				// what the server says down to 10 s.
+			// RFC 2869 §5.16: not below 60 s in practice; we take what
+			// the server says down to 10 s. 0 says nothing (pppd's
+			// plugin and accel-ppp keep their own interval then).
+			if n, ok := radUint32(v); ok && n > 0 {
 				res.acctInterim = max(time.Duration(n)*time.Second, 10*time.Second)
 			}
 		case attrClass:
-			res.class = append(res.class, append([]byte(nil), v...))
+			// Echoed in every accounting record, which must stay well
+			// inside a packet: 1 KB of Class is plenty for any server.
+			if classLen(res.class)+len(v) <= maxClassTotal {
+				res.class = append(res.class, append([]byte(nil), v...))
+			}
 		case attrFilterID:
 			// accel-ppp's shaper convention: "down/up" in kbit/s.
 			if r, err := parseRate(string(v)); err == nil {
@@ -175,4 +180,15 @@ func radiusResult(p *radiusPacket, err error) authResult {
 		res.mustHaveSuccess = true
 	}
 	return res
+}
+
+// maxClassTotal bounds the Class bytes a session keeps for its accounting.
+const maxClassTotal = 1024
+
+func classLen(cs [][]byte) int {
+	n := 0
+	for _, c := range cs {
+		n += len(c)
+	}
+	return n
 }

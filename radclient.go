@@ -449,7 +449,7 @@ func (c *radiusClient) expire(now time.Time) {
 			}
 			srv.deadUntil = now.Add(c.deadTime)
 			srv.stats.dead.Store(true)
-			r.srv++
+			r.srv = nextServer(r.srvs, r.srv, now)
 			r.tries = 0
 			if r.srv == len(r.srvs) {
 				c.release(r)
@@ -459,6 +459,18 @@ func (c *radiusClient) expire(now time.Time) {
 			c.transmit(r, now)
 		}
 	}
+}
+
+// nextServer is where a request goes after srvs[i] failed it: the next
+// server that is not dead, or if all the rest are, simply the next one
+// (len(srvs) when none is left).
+func nextServer(srvs []*radiusServer, i int, now time.Time) int {
+	for j := i + 1; j < len(srvs); j++ {
+		if !now.Before(srvs[j].deadUntil) {
+			return j
+		}
+	}
+	return i + 1
 }
 
 // shutdown fails what is still in flight and closes the sockets.

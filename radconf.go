@@ -272,7 +272,13 @@ func readRadcli(path string, rc *radiusConfig, open func(string) (io.ReadCloser,
 				}
 				port = p
 			}
-			s.AuthPort, s.AcctPort = port, port
+			// An authserver's accounting, when no acctserver names it,
+			// goes to the port after its own (1812/1813, 1645/1646).
+			if defPort == 1812 {
+				s.AuthPort, s.AcctPort = port, min(port+1, 65535)
+			} else {
+				s.AcctPort = port
+			}
 			if len(parts) == 3 {
 				s.Secret = secret(parts[2])
 			} else if sec, ok := secrets[parts[0]]; ok {

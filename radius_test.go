@@ -542,3 +542,61 @@ func TestDAERequests(t *testing.T) {
 		t.Errorf("a new request for the ended session: code %d cause %d, want NAK 503", code, cause)
 	}
 }
+
+// TestRadiusSmallRules: fail-over passes dead servers by, an
+// Acct-Interim-Interval of 0 leaves ours, Class is bounded, and the
+// accounting queue does not grow when it never quite empties.
+func TestRadiusSmallRules(t *testing.T) {
+	now := time.Now()
+	alive, dead := &radiusServer{}, &radiusServer{deadUntil: now.Add(time.Minute)}
+	for _, tt := range []struct {
+		srvs    []*radiusServer
+		from    int
+		want    int
+		comment string
+	}{
+		{[]*radiusServer{alive, dead, alive}, 0, 2, "past the dead one"},
+		{[]*radiusServer{alive, dead, dead}, 0, 1, "all the rest dead: the next anyway"},
+		{[]*radiusServer{alive, alive}, 1, 2, "none left"},
+	} {
+		if got := nextServer(tt.srvs, tt.from, now); got != tt.want {
+			t.Errorf("%s: %d, want %d", tt.comment, got, tt.want)
+		}
+	}
+
+	var auth [radAuthLen]byte
+	b := appendRadiusHeader(nil, radAccessAccept, 1, &auth)
+	b = appendAttr32(b, attrAcctInterimInterval, 0)
+	for range 10 {
+		b = appendAttr(b, attrClass, bytes.Repeat([]byte{'c'}, 200))
+	}
+	patchRadiusLength(b)
+	var p radiusPacket
+	if err := p.parse(b); err != nil {
+		t.Fatal(err)
+	}
+	res := radiusResult(&p, nil)
+	if res.acctInterim != 0 {
+		t.Errorf("Acct-Interim-Interval 0 gave %v", res.acctInterim)
+	}
+	if n := classLen(res.class); n > maxClassTotal || len(res.class) != 5 {
+		t.Errorf("kept %d Class attributes, %d bytes", len(res.class), n)
+	}
+
+	var q acctQueue
+	for i := range 100_000 {
+		q.push(&acctRec{slot: i})
+		if i%10 != 9 {
+			q.pop()
+		}
+	}
+	if q.len() != 10_000 || cap(q.b) > 4*q.len() {
+		t.Errorf("queue of %d in an array of %d", q.len(), cap(q.b))
+	}
+	// Oldest first: the last 10,000 pushed, in order.
+	for i := 90_000; q.len() > 0; i++ {
+		if r := q.pop(); r.slot != i {
+			t.Fatalf("popped %d, want %d", r.slot, i)
+		}
+	}
+}

@@ -52,6 +52,7 @@ type config struct {
 	HURL              string        `toml:"hurl"`
 	CookieLifetime    time.Duration `toml:"cookie_lifetime"`
 	SetupTimeout      time.Duration `toml:"setup_timeout"`
+	MaxStarting       int           `toml:"max_starting"`
 	LogLevel          string        `toml:"log_level"`
 	LogFile           string        `toml:"log_file"`
 	EtherTypes        string        `toml:"ether_types"`
@@ -110,7 +111,7 @@ func defaultConfig() *config {
 		EchoInterval:      -1,
 		EchoFailure:       -1,
 		NAT:               natConfig{Backend: "auto", StateFile: "/var/run/pppoed/nat.state"},
-		SetupTimeout:      60 * time.Second,
+		SetupTimeout:      30 * time.Second,
 		CtlSocket:         defaultCtlSocket,
 		AcctInterim:       5 * time.Minute,
 		HookTimeout:       30 * time.Second,
@@ -265,6 +266,7 @@ func newFlagSet(cfg *config, configPath *string) *flag.FlagSet {
 	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
 	fs.DurationVar(&cfg.CookieLifetime, "cookie-lifetime", cfg.CookieLifetime, "how long a PADO's AC-Cookie stays valid")
 	fs.DurationVar(&cfg.SetupTimeout, "setup-timeout", cfg.SetupTimeout, "end a session whose PPP setup has not completed by then")
+	fs.IntVar(&cfg.MaxStarting, "max-starting", cfg.MaxStarting, "sessions in setup (PADS sent, IPCP not up yet) at most; more get no PADO or PADS (0: a quarter of -N, at least 16)")
 	fs.StringVar(&cfg.CHAPSecrets, "chap-secrets", cfg.CHAPSecrets, "pppd chap-secrets `file` (CHAP, MS-CHAPv2, and PAP after pap-secrets)")
 	fs.StringVar(&cfg.PAPSecrets, "pap-secrets", cfg.PAPSecrets, "pppd pap-secrets `file`")
 	fs.DurationVar(&cfg.AuthTimeout, "auth-timeout", cfg.AuthTimeout, "end a session that has not authenticated by then")
@@ -489,6 +491,9 @@ func (c *config) validate() error {
 	}
 	if c.SetupTimeout < time.Second {
 		return usagef("--setup-timeout/setup_timeout: %v is shorter than 1s", c.SetupTimeout)
+	}
+	if c.MaxStarting < 0 {
+		return usagef("--max-starting/max_starting: %d is negative", c.MaxStarting)
 	}
 	if c.AuthTimeout < time.Second {
 		return usagef("--auth-timeout/auth_timeout: %v is shorter than 1s", c.AuthTimeout)
@@ -721,4 +726,15 @@ func parseEtherTypes(s string) (disc, sess uint16, err error) {
 		return 0, 0, fmt.Errorf("%q is not two distinct hex ethertypes", s)
 	}
 	return uint16(dv), uint16(sv), nil
+}
+
+// maxStarting is how many sessions may be in setup at once: the setting,
+// or by default a quarter of the slots but at least 16, so that a flood of
+// PADRs from made-up MACs cannot hold every slot while legitimate clients
+// are refused (a real client's setup takes a second or two).
+func (c *config) maxStarting() int {
+	if c.MaxStarting > 0 {
+		return c.MaxStarting
+	}
+	return min(c.MaxSessions, max(16, c.MaxSessions/4))
 }

@@ -484,3 +484,24 @@ func TestRadcliConfig(t *testing.T) {
 		t.Fatalf("plugin radius.so: %v %+v", err, cfg.Radius)
 	}
 }
+
+// TestMaxStarting: the setup cap is a quarter of the slots, at least 16
+// (never more than the slots), unless set; a negative one is refused.
+func TestMaxStarting(t *testing.T) {
+	for _, tt := range []struct{ n, set, want int }{{64, 0, 16}, {1000, 0, 250}, {8, 0, 8}, {40, 0, 16}, {1000, 30, 30}} {
+		c := &config{MaxSessions: tt.n, MaxStarting: tt.set}
+		if got := c.maxStarting(); got != tt.want {
+			t.Errorf("-N %d --max-starting %d: %d, want %d", tt.n, tt.set, got, tt.want)
+		}
+	}
+	cfg, err := parseArgs([]string{"-I", "eth0", "--max-starting", "-1"})
+	if err == nil {
+		err = cfg.validate()
+	}
+	if err == nil || !strings.Contains(err.Error(), "--max-starting") {
+		t.Errorf("--max-starting -1: %v", err)
+	}
+	if d := defaultConfig().SetupTimeout; d != 30*time.Second {
+		t.Errorf("default setup timeout %v, want 30s", d)
+	}
+}

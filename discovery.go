@@ -158,6 +158,12 @@ func (s *server) onPADI(ifc *iface, p *discoveryPacket, t *discoveryTags) {
 	case s.atMACLimit(p.src):
 		s.drop(ifc, dropMACLimit, nil)
 		return
+	case s.sessions.inSetup >= s.maxStarting && !s.sessions.full():
+		// No PADO while too many sessions are in setup: the client tries
+		// again in a second or two, by when some have finished. (A full
+		// table is -i's business, as before.)
+		s.drop(ifc, dropTooManyStarting, nil)
+		return
 	}
 	delay, ok := padoDelay(s.cfg.padoDelay, s.sessions.active)
 	if !ok {
@@ -242,6 +248,12 @@ func (s *server) onPADR(ifc *iface, p *discoveryPacket, t *discoveryTags) {
 		return
 	case s.atMACLimit(p.src):
 		s.refusePADR(ifc, p, t, tagACSystemError, "too many sessions from this MAC")
+		return
+	case s.sessions.inSetup >= s.maxStarting && !s.sessions.full():
+		// No PADS, and no refusal either: the client sends its PADR
+		// again shortly, and may find room then. A full table refuses
+		// below, as before.
+		s.drop(ifc, dropTooManyStarting, nil)
 		return
 	}
 	sess := s.sessions.create(s, ifc, p.src, cm)

@@ -151,6 +151,7 @@ func (s *session) onIPCPUp() {
 	}
 	s.logger().Info("session up", attrs...)
 	srv.stats.add(statSessionsUp)
+	srv.sessions.setUp(s)
 	if s.acctStart.IsZero() {
 		// Accounting starts the first time the session is up; an LCP
 		// renegotiation does not start it again.

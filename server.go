@@ -145,8 +145,9 @@ type server struct {
 	cookieBuf [cookieLen]byte
 	mpBuf     [2]byte
 
-	acName   []byte
-	services [][]byte
+	acName      []byte
+	services    [][]byte
+	maxStarting int // sessions in setup at most; see config.maxStarting
 }
 
 // newServer builds a server on ifaces with the given data path. auth may be
@@ -170,6 +171,7 @@ func newServer(cfg *config, log *logger, ifaces []*iface, path dataPath, auth au
 	}
 	s.startedAt = s.clock
 	s.acctInterval = cfg.AcctInterim
+	s.maxStarting = cfg.maxStarting()
 	s.hooks = newHookRunner(log, cfg.HookTimeout)
 	s.events.notify = make(chan struct{}, 1)
 	s.auth = auth

@@ -81,6 +81,7 @@ type session struct {
 	hookDone <-chan struct{} // the session's last ip-up or ip-down job
 	ipUp     bool            // ip-up ran for the IPCP that is up
 
+	setupDone   bool   // IPCP has been up once; see sessionTable.inSetup
 	closeReason string // why we began closing LCP
 	ending      bool
 	endReason   string
@@ -111,6 +112,12 @@ func (s *session) start() {
 	s.lcp.up(srv.clock)
 	s.openAt = srv.clock.Add(firstRequestDelay)
 }
+
+// silentPeerTimeout ends a session whose peer has not sent one PPP frame
+// since the PADS. Real clients speak within a second (pppd at once, a
+// passive one in answer to our first request after firstRequestDelay or
+// its retransmission 3 s later).
+const silentPeerTimeout = 5 * time.Second
 
 // firstRequestDelay is how long we wait after the PADS for the client to
 // speak before we send our first LCP Configure-Request. A kernel-mode
@@ -309,6 +316,13 @@ func (s *session) tick(now time.Time) {
 		return
 	}
 	if s.phase != phaseNetwork || s.ipcp.state != stOpened {
+		if s.state == stateStarting && now.Sub(s.started) >= silentPeerTimeout {
+			// A PADR from a host that never speaks PPP: a flood of
+			// them from made-up MACs would hold the slots for the
+			// whole setup timeout.
+			s.end("peer silent after PADS", true)
+			return
+		}
 		if !now.Before(s.deadline) && s.phase != phaseTerminate {
 			s.end("PPP setup timed out", true)
 		}

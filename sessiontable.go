@@ -26,6 +26,9 @@ type sessionTable struct {
 	slots  []session
 	free   idRing
 	active int
+	// inSetup counts sessions not yet up once (PADS sent, IPCP not
+	// opened), which the setup cap bounds.
+	inSetup int
 
 	perMAC   map[hwAddr]int
 	starting map[startKey]uint16
@@ -105,6 +108,7 @@ func (t *sessionTable) create(srv *server, ifc *iface, peer hwAddr, cookieMAC [c
 	s := &t.slots[int(id)-int(t.offset)-1]
 	*s = session{srv: srv, id: id, gen: s.gen + 1, state: stateStarting, iface: ifc, peer: peer, cookieMAC: cookieMAC, slot: noSlot}
 	t.active++
+	t.inSetup++
 	t.perMAC[peer]++
 	t.starting[startKey{peer, cookieMAC}] = id
 	return s
@@ -127,6 +131,15 @@ func (t *sessionTable) markActive(s *session) {
 	s.state = stateActive
 }
 
+// setUp records that s has been up once: it no longer counts against the
+// sessions in setup.
+func (t *sessionTable) setUp(s *session) {
+	if !s.setupDone {
+		s.setupDone = true
+		t.inSetup--
+	}
+}
+
 // release frees s and its ID. It is the only place a session leaves the
 // table; only the loop's reaper calls it.
 func (t *sessionTable) release(s *session) {
@@ -136,6 +149,9 @@ func (t *sessionTable) release(s *session) {
 	delete(t.starting, startKey{s.peer, s.cookieMAC})
 	if t.perMAC[s.peer]--; t.perMAC[s.peer] <= 0 {
 		delete(t.perMAC, s.peer)
+	}
+	if !s.setupDone {
+		t.inSetup--
 	}
 	id, gen := s.id, s.gen
 	*s = session{id: id, gen: gen, slot: noSlot}

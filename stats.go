@@ -39,6 +39,7 @@ const (
 	dropPADTUnknown
 	dropBadPPP
 	dropUnknownSession
+	dropTooManyStarting
 	numDropReasons
 )
 

@@ -29,12 +29,13 @@ func _() {
 	_ = x[dropPADTUnknown-18]
 	_ = x[dropBadPPP-19]
 	_ = x[dropUnknownSession-20]
-	_ = x[numDropReasons-21]
+	_ = x[dropVLANTagged-21]
+	_ = x[numDropReasons-22]
 }
 
-const _dropReason_name = "ShortFrameBadVerTypeBadLengthPayloadTooLongBadTagTooManyTagsOwnFrameSourceNotUnicastNotForUsUnexpectedCodePADISessionIDUnknownServiceFullMACLimitPADRBroadcastPADRSessionIDNoCookieBadCookiePADTUnknownBadPPPUnknownSessionnumDropReasons"
+const _dropReason_name = "ShortFrameBadVerTypeBadLengthPayloadTooLongBadTagTooManyTagsOwnFrameSourceNotUnicastNotForUsUnexpectedCodePADISessionIDUnknownServiceFullMACLimitPADRBroadcastPADRSessionIDNoCookieBadCookiePADTUnknownBadPPPUnknownSessionVLANTaggednumDropReasons"
 
-var _dropReason_index = [...]uint8{0, 10, 20, 29, 43, 49, 60, 68, 84, 92, 106, 119, 133, 137, 145, 158, 171, 179, 188, 199, 205, 219, 233}
+var _dropReason_index = [...]uint8{0, 10, 20, 29, 43, 49, 60, 68, 84, 92, 106, 119, 133, 137, 145, 158, 171, 179, 188, 199, 205, 219, 229, 243}
 
 func (i dropReason) String() string {
 	idx := int(i) - 0

@@ -39,6 +39,9 @@ const (
 	dropPADTUnknown
 	dropBadPPP
 	dropUnknownSession
+	// dropVLANTagged: an 802.1Q/802.1ad-tagged frame on an interface we
+	// serve untagged, dropped by the socket's reader (link_linux.go).
+	dropVLANTagged
 	numDropReasons
 )
 

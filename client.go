@@ -316,6 +316,10 @@ func (d *dialer) read(l *packetLink, kind rxKind) {
 	for {
 		f := getFrame()
 		n, err := l.readFrame(f[:])
+		if err == errVLANTagged {
+			putFrame(f)
+			continue
+		}
 		if err != nil {
 			putFrame(f)
 			return

@@ -38,6 +38,11 @@ const (
 	// pppoeOverhead is what PPPoE and PPP add inside the Ethernet payload
 	// when computing the largest PPP-Max-Payload an interface can carry.
 	pppoeOverhead = 8
+
+	// vlanIDMask picks the VLAN ID out of an IEEE 802.1Q tag control
+	// field; the top 4 bits are the priority and DEI, and ID 0 marks a
+	// priority-only tag.
+	vlanIDMask = 0x0fff
 )
 
 // Ethertypes of RFC 2516 §4.

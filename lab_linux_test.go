@@ -334,6 +334,9 @@ func (l *lab) rawClient() *rawClient {
 		for {
 			b := make([]byte, frameSize)
 			n, err := c.link.readFrame(b)
+			if err == errVLANTagged {
+				continue
+			}
 			if err != nil {
 				close(c.rx)
 				return

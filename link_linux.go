@@ -1,32 +1,52 @@
 // AF_PACKET sockets, one per interface and ethertype.
 //
 // packet.Listen sets the socket up; the read and write paths then go straight
-// to read(2) and write(2) on the bound SOCK_RAW socket through the runtime
+// to recvmsg(2) and write(2) on the bound SOCK_RAW socket through the runtime
 // poller, with closures built once, because packet.Conn's ReadFrom/WriteTo
-// allocate on every frame. A packetLink has one reader goroutine and one
-// writer (the loop); readFrame and writeFrame each keep their own state, so
-// they may run concurrently with each other but not with themselves.
+// allocate on every frame (and so does unix.Recvmsg, for the source
+// address). A packetLink has one reader goroutine and one writer (the loop);
+// readFrame and writeFrame each keep their own state, so they may run
+// concurrently with each other but not with themselves.
+//
+// VLAN tags: we serve an interface untagged, and a VLAN by running on its
+// VLAN interface (-I eth0.10). The kernel moves an 802.1Q/802.1ad tag off
+// the frame before a socket bound to 0x8863/0x8864 sees it, so a frame from
+// another VLAN of a trunk port looks untagged in the buffer; readFrame drops
+// it (errVLANTagged) by what recvmsg says about it, see vlanTagged.
 
 package main
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net"
 	"os"
 	"syscall"
+	"unsafe"
 
 	"github.com/mdlayher/packet"
 	"golang.org/x/sys/unix"
 )
 
-const rcvBuf = 2 << 20
+const (
+	rcvBuf = 2 << 20
+
+	// auxdataLen is the size of struct tpacket_auxdata.
+	auxdataLen = int(unsafe.Sizeof(unix.TpacketAuxdata{}))
+)
 
 type packetLink struct {
 	conn *packet.Conn
 	rc   syscall.RawConn
+	mac  hwAddr // the interface's, for vlanTagged
 
+	// The reader's recvmsg state, reused for every frame: msg points at
+	// iov, from and oob, and iov at the caller's buffer during a read.
 	readFn func(fd uintptr) bool
-	rbuf   []byte
+	msg    unix.Msghdr
+	iov    unix.Iovec
+	from   unix.RawSockaddrLinklayer
+	oob    []byte // PACKET_AUXDATA; its own allocation, so cmsg-aligned
 	rn     int
 	rerr   error
 
@@ -53,7 +73,13 @@ func openPacketLink(ifi *net.Interface, etherType uint16) (*packetLink, error) {
 		c.Close()
 		return nil, err
 	}
-	l := &packetLink{conn: c, rc: rc}
+	l := &packetLink{conn: c, rc: rc, oob: make([]byte, unix.CmsgSpace(auxdataLen))}
+	copy(l.mac[:], ifi.HardwareAddr)
+	l.msg.Name = (*byte)(unsafe.Pointer(&l.from))
+	l.msg.Iov = &l.iov
+	l.msg.SetIovlen(1)
+	l.msg.Control = &l.oob[0]
+	var auxErr error
 	// Our own transmissions would otherwise be looped back to us
 	// (packet(7), PACKET_IGNORE_OUTGOING, Linux 4.20+). Older kernels are
 	// still safe: the loop drops frames whose source is our own address.
@@ -65,10 +91,26 @@ func openPacketLink(ifi *net.Interface, etherType uint16) (*packetLink, error) {
 		if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, rcvBuf) != nil {
 			_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, rcvBuf)
 		}
+		// packet(7): the tag the kernel took off a frame, if it kept it.
+		auxErr = unix.SetsockoptInt(int(fd), unix.SOL_PACKET, unix.PACKET_AUXDATA, 1)
 	})
+	if auxErr != nil {
+		c.Close()
+		return nil, fmt.Errorf("open packet socket on %s: %w", ifi.Name, os.NewSyscallError("setsockopt PACKET_AUXDATA", auxErr))
+	}
 	l.readFn = func(fd uintptr) bool {
-		l.rn, l.rerr = unix.Read(int(fd), l.rbuf)
-		return l.rerr != unix.EAGAIN
+		// unix.Recvmsg would allocate a Sockaddr per frame; the raw
+		// call fills l.from and l.oob in place.
+		l.msg.Namelen = unix.SizeofSockaddrLinklayer
+		l.msg.SetControllen(len(l.oob))
+		l.msg.Flags = 0
+		n, _, errno := unix.Syscall(unix.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&l.msg)), 0)
+		if errno != 0 {
+			l.rn, l.rerr = 0, errno
+			return errno != unix.EAGAIN
+		}
+		l.rn, l.rerr = int(n), nil
+		return true
 	}
 	l.w = l.newWriter().(*linkWriter)
 	return l, nil
@@ -83,18 +125,67 @@ func (l *packetLink) newWriter() frameWriter {
 	return w
 }
 
-// readFrame reads one whole Ethernet frame into b. The caller keeps b.
+// readFrame reads one whole Ethernet frame into b. The caller keeps b. It
+// returns errVLANTagged, and the frame is to be dropped, if the frame came
+// with a VLAN tag.
 func (l *packetLink) readFrame(b []byte) (int, error) {
-	l.rbuf = b
+	if len(b) == 0 {
+		return 0, errShortFrame
+	}
+	l.iov.Base = &b[0]
+	l.iov.SetLen(len(b))
 	err := l.rc.Read(l.readFn)
-	l.rbuf = nil
+	l.iov.Base = nil
 	if err != nil {
 		return 0, err
 	}
 	if l.rerr != nil {
-		return 0, l.rerr
+		return 0, os.NewSyscallError("recvmsg", l.rerr)
 	}
-	return l.rn, nil
+	n := min(l.rn, len(b))
+	if vlanTagged(l.from.Pkttype, b[:n], l.mac, l.oob[:l.msg.Controllen]) {
+		return 0, errVLANTagged
+	}
+	return n, nil
+}
+
+// vlanTagged reports whether a frame, b, came with a VLAN tag other than a
+// priority tag (VLAN ID 0, which IEEE 802.1Q counts as untagged, and which
+// the kernel delivers as untagged too). pkttype is sll_pkttype, mac the
+// interface's address, oob the control messages recvmsg returned.
+//
+// The kernel takes the tag off in __netif_receive_skb_core and, when no
+// VLAN interface claims the frame, clears it before the protocol handlers
+// (our 0x8863/0x8864 sockets) run, marking the frame PACKET_OTHERHOST
+// instead. TestIntegrationVLANTagged saw exactly that here (Linux 6.18,
+// veth, no 8021q module): no TP_STATUS_VLAN_VALID in the aux data, and
+// PACKET_OTHERHOST on a broadcast PADI tagged VLAN 10. Only an ETH_P_ALL
+// socket, which runs before the tag is cleared, sees it in the aux data.
+// So a group-addressed frame or one to our own address that is still
+// PACKET_OTHERHOST was tagged; a unicast frame for another host (in
+// promiscuous mode) is left to the NotForUs checks. The aux data's tag
+// is checked too, for a kernel that keeps it. A frame with the tag still
+// in it (ethertype 0x8100 or 0x88a8) never reaches a socket bound to a
+// PPPoE ethertype.
+func vlanTagged(pkttype uint8, b []byte, mac hwAddr, oob []byte) bool {
+	if pkttype == unix.PACKET_OTHERHOST && len(b) >= ethAddrLen &&
+		(b[0]&1 != 0 || hwAddr(b[:ethAddrLen]) == mac) {
+		return true
+	}
+	for len(oob) > 0 {
+		h, data, rest, err := unix.ParseOneSocketControlMessage(oob)
+		if err != nil {
+			return false
+		}
+		if h.Level == unix.SOL_PACKET && h.Type == unix.PACKET_AUXDATA && len(data) >= auxdataLen {
+			// struct tpacket_auxdata: tp_status at 0, tp_vlan_tci at 16.
+			status := binary.NativeEndian.Uint32(data[0:])
+			tci := binary.NativeEndian.Uint16(data[16:])
+			return status&unix.TP_STATUS_VLAN_VALID != 0 && tci&vlanIDMask != 0
+		}
+		oob = rest
+	}
+	return false
 }
 
 // writeFrame sends one whole Ethernet frame with the owner's writer. The

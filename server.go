@@ -32,13 +32,21 @@ import (
 
 // link is one socket: a packetLink, or a fake in tests. readFrame and
 // writeFrame may run concurrently; a goroutine other than the loop that
-// writes gets its own writer from newWriter.
+// writes gets its own writer from newWriter. readFrame returns
+// errVLANTagged for a frame that came with a VLAN tag; the socket is fine
+// and the next read goes on.
 type link interface {
 	readFrame(b []byte) (int, error)
 	writeFrame(b []byte) error
 	newWriter() frameWriter
 	close() error
 }
+
+// errVLANTagged is a frame that came with a VLAN tag to an interface we
+// serve untagged: a host on another VLAN of a trunk port, which must not
+// take sessions from this pool. A VLAN is served by running on its VLAN
+// interface (-I eth0.10), where the kernel has taken the tag off.
+var errVLANTagged = errors.New("pppoe: VLAN-tagged frame on an untagged interface")
 
 // iface is an interface we serve.
 type iface struct {
@@ -248,6 +256,12 @@ func (s *server) runReader(ifc *iface, l link, kind rxKind) {
 		n, err := l.readFrame(f[:])
 		if err != nil {
 			putFrame(f)
+			if err == errVLANTagged {
+				// Dropped before the data path too: a tagged frame
+				// must not reach a live session either.
+				s.stats.drops[dropVLANTagged].Add(1)
+				continue
+			}
 			if s.closing.Load() || errors.Is(err, net.ErrClosed) || errors.Is(err, os.ErrClosed) {
 				return
 			}

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/hex"
+	"net"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -67,4 +70,65 @@ func TestLoop(t *testing.T) {
 			t.Fatalf("PADTs at shutdown for %v, want %d and %d", got, a, b)
 		}
 	})
+}
+
+// taggedLink is a fakeLink on which a nil frame stands for one the kernel
+// handed over with a VLAN tag: readFrame reports it as packetLink does.
+type taggedLink struct{ *fakeLink }
+
+func (l taggedLink) readFrame(b []byte) (int, error) {
+	select {
+	case f := <-l.in:
+		if f == nil {
+			return 0, errVLANTagged
+		}
+		return copy(b, f), nil
+	case <-l.done:
+		return 0, net.ErrClosed
+	}
+}
+
+// The reader of either socket counts a VLAN-tagged frame as its own drop
+// reason and reads on; neither the loop nor the data path sees the frame.
+func TestReaderDropsVLANTagged(t *testing.T) {
+	sessFrame := make([]byte, headroom+4)
+	putSessionHeader(sessFrame, serverMAC, clientMAC, etherTypeSession, 0x1234, protoLCP)
+	for _, tt := range []struct {
+		name string
+		kind rxKind
+		next []byte
+	}{
+		{"discovery", rxDiscovery, padi()},
+		{"session", rxSession, sessFrame},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				s, _, ifc, _ := newTestServer(t, nil)
+				l := taggedLink{newFakeLink()}
+				s.wg.Add(1)
+				go s.runReader(ifc, l, tt.kind)
+				l.in <- nil
+				l.in <- nil
+				l.in <- tt.next
+				synctest.Wait()
+				if got := s.stats.drops[dropVLANTagged].Load(); got != 2 {
+					t.Errorf("drop_VLANTagged = %d, want 2", got)
+				}
+				select {
+				case fr := <-s.rx:
+					if got := fr.f[:fr.n]; !bytes.Equal(got, tt.next) || fr.kind != tt.kind {
+						t.Errorf("posted kind %d frame\n%s, want kind %d\n%s", fr.kind, hex.Dump(got), tt.kind, hex.Dump(tt.next))
+					}
+					putFrame(fr.f)
+				default:
+					t.Fatal("the untagged frame after the tagged ones was not posted")
+				}
+				if len(s.rx) != 0 {
+					t.Errorf("%d more frames posted, want none", len(s.rx))
+				}
+				l.close()
+				s.wg.Wait()
+			})
+		})
+	}
 }

@@ -40,6 +40,9 @@ const (
 	dropBadPPP
 	dropUnknownSession
 	dropTooManyStarting
+	// dropVLANTagged: an 802.1Q/802.1ad-tagged frame on an interface we
+	// serve untagged, dropped by the socket's reader (link_linux.go).
+	dropVLANTagged
 	numDropReasons
 )
 

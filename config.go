@@ -53,6 +53,7 @@ type config struct {
 	CookieLifetime    time.Duration `toml:"cookie_lifetime"`
 	SetupTimeout      time.Duration `toml:"setup_timeout"`
 	MaxStarting       int           `toml:"max_starting"`
+	IfaceWait         time.Duration `toml:"iface_wait"`
 	LogLevel          string        `toml:"log_level"`
 	LogFile           string        `toml:"log_file"`
 	EtherTypes        string        `toml:"ether_types"`
@@ -115,6 +116,7 @@ func defaultConfig() *config {
 		CtlSocket:         defaultCtlSocket,
 		AcctInterim:       5 * time.Minute,
 		HookTimeout:       30 * time.Second,
+		IfaceWait:         30 * time.Second,
 		MaxSessionsPolicy: "deny",
 	}
 }
@@ -266,6 +268,7 @@ func newFlagSet(cfg *config, configPath *string) *flag.FlagSet {
 	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
 	fs.DurationVar(&cfg.CookieLifetime, "cookie-lifetime", cfg.CookieLifetime, "how long a PADO's AC-Cookie stays valid")
 	fs.DurationVar(&cfg.SetupTimeout, "setup-timeout", cfg.SetupTimeout, "end a session whose PPP setup has not completed by then")
+	fs.Var(secondsFlag{&cfg.IfaceWait}, "iface-wait", "when a served interface is deleted, wait this long for it to come back, then exit with status 1 (seconds or a duration)")
 	fs.IntVar(&cfg.MaxStarting, "max-starting", cfg.MaxStarting, "sessions in setup (PADS sent, IPCP not up yet) at most; more get no PADO or PADS (0: a quarter of -N, at least 16)")
 	fs.StringVar(&cfg.CHAPSecrets, "chap-secrets", cfg.CHAPSecrets, "pppd chap-secrets `file` (CHAP, MS-CHAPv2, and PAP after pap-secrets)")
 	fs.StringVar(&cfg.PAPSecrets, "pap-secrets", cfg.PAPSecrets, "pppd pap-secrets `file`")
@@ -491,6 +494,9 @@ func (c *config) validate() error {
 	}
 	if c.SetupTimeout < time.Second {
 		return usagef("--setup-timeout/setup_timeout: %v is shorter than 1s", c.SetupTimeout)
+	}
+	if c.IfaceWait < 0 {
+		return usagef("--iface-wait/iface_wait: %v is negative", c.IfaceWait)
 	}
 	if c.MaxStarting < 0 {
 		return usagef("--max-starting/max_starting: %d is negative", c.MaxStarting)

@@ -71,8 +71,7 @@ type tunPath struct {
 	localMRU  int // the largest IP packet we accept from a client
 	tun       tunDev
 	tunName   string
-	tunW      map[*iface]frameWriter // each interface's writer for runTunReader
-	coarseNow atomic.Int64           // the loop's clock as of its last tick
+	coarseNow atomic.Int64 // the loop's clock as of its last tick
 	stats     *stats
 	log       *logger
 	closing   atomic.Bool
@@ -93,7 +92,6 @@ func newTUNPath(cfg *config, tun tunDev, tunName string) *tunPath {
 		localMRU: ethPPPoEMTU,
 		tun:      tun,
 		tunName:  tunName,
-		tunW:     map[*iface]frameWriter{},
 	}
 }
 
@@ -102,9 +100,6 @@ func (p *tunPath) mode() string { return "tun" }
 func (p *tunPath) start(srv *server) {
 	p.stats, p.log = &srv.stats, srv.log
 	p.coarseNow.Store(srv.clock.UnixNano())
-	for _, ifc := range srv.ifaces {
-		p.tunW[ifc] = ifc.sess.newWriter()
-	}
 	p.wg.Add(1)
 	go p.runTunReader()
 }
@@ -297,7 +292,7 @@ func (p *tunPath) forwardDown(b []byte) {
 		return
 	}
 	putSessionHeader(b, ds.peer, ds.ifc.mac, p.sessType, ds.sid, protoIPv4)
-	if err := p.tunW[ds.ifc].writeFrame(b); err != nil {
+	if err := ds.ifc.dataW.writeFrame(b); err != nil {
 		p.stats.add(statDataDropped)
 		return
 	}

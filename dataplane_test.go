@@ -155,7 +155,7 @@ func dataPaths(t testing.TB) map[string]func() {
 	sink := &sinkLink{}
 	h.ifc.sess, h.ifc.sessW = sink, sink
 	dp := h.s.path.(*tunPath)
-	dp.tunW[h.ifc] = sink
+	h.ifc.dataW = sink
 	dp.tun = &sinkTUN{}
 	up := sessionFrame(h.sid, clientMAC, protoIPv4, ipv4("10.0.0.2", "192.0.2.1", 1400))
 	down := make([]byte, headroom+1400)

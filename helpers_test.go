@@ -128,7 +128,7 @@ func newTestServer(t testing.TB, mutate func(*config)) (*server, *fakeLink, *ifa
 	// the data path's functions themselves.
 	tp := s.path.(*tunPath)
 	tp.stats, tp.log = &s.stats, s.log
-	tp.tunW[ifc] = ifc.sess.newWriter()
+	ifc.dataW = ifc.sess.newWriter()
 	return s, l, ifc, clk
 }
 

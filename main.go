@@ -125,12 +125,16 @@ func serve(ctx context.Context, cfg *config, log *logger, hup <-chan os.Signal) 
 	var ifaces []*iface
 	defer func() {
 		for _, ifc := range ifaces {
-			ifc.disc.close()
-			if ifc.sess != nil {
-				ifc.sess.close()
-			}
+			ifc.closeSockets()
 		}
 	}()
+	// Subscribed before the sockets open, so no deletion goes unseen.
+	links, err := openLinkWatch()
+	if err != nil {
+		log.Warn("cannot watch the interfaces; one deleted and created again will not be served again", "err", err)
+	} else {
+		defer links.close() // when run never did
+	}
 	for _, name := range cfg.Interfaces {
 		ifi, err := waitInterface(ctx, log, name)
 		if err != nil {
@@ -139,24 +143,11 @@ func serve(ctx context.Context, cfg *config, log *logger, hup <-chan os.Signal) 
 		if ifi == nil {
 			return nil // stopped while waiting
 		}
-		disc, err := openPacketLink(ifi, cfg.discoveryType)
+		ifc, err := openIfaceOn(ifi, name, cfg, kernel)
 		if err != nil {
 			return err
 		}
-		var mac hwAddr
-		copy(mac[:], ifi.HardwareAddr)
-		ifc := &iface{name: name, mac: mac, mtu: ifi.MTU, disc: disc}
 		ifaces = append(ifaces, ifc)
-		if kernel {
-			// The kernel moves session frames; a session socket would
-			// only copy every data packet to us.
-			continue
-		}
-		sl, err := openPacketLink(ifi, cfg.sessionType)
-		if err != nil {
-			return err
-		}
-		ifc.sess = sl
 	}
 
 	var path dataPath
@@ -232,6 +223,8 @@ func serve(ctx context.Context, cfg *config, log *logger, hup <-chan os.Signal) 
 			"nas_identifier", rc.NASIdentifier, "nas_ip_address", rad.nasIP.String())
 	}
 	srv := newServer(cfg, log, ifaces, path, auth, time.Now)
+	srv.links = links
+	srv.openIface = func(name string) (*iface, error) { return openIface(name, cfg, kernel) }
 	srv.hooks.failures = &srv.stats.c[statHookFailures]
 	if radAcct != nil {
 		srv.radAcct = radAcct
@@ -275,9 +268,8 @@ func serve(ctx context.Context, cfg *config, log *logger, hup <-chan os.Signal) 
 	}()
 	log.Info("listening", "interfaces", cfg.Interfaces, "ac_name", cfg.ACName,
 		"services", cfg.ServiceNames, "max_sessions", cfg.MaxSessions, "mode", path.mode())
-	srv.run(ctx)
-	ifaces = nil // run closed them
-	return nil
+	ifaces = nil // run closes them
+	return srv.run(ctx)
 }
 
 // setupTUN creates the data path's TUN device with the server's address and

@@ -51,11 +51,18 @@ var errVLANTagged = errors.New("pppoe: VLAN-tagged frame on an untagged interfac
 // iface is an interface we serve.
 type iface struct {
 	name  string
+	index int // the kernel's, as of opening
 	mac   hwAddr
 	mtu   int
 	disc  link        // discovery ethertype
 	sess  link        // session ethertype; nil in kernel mode
 	sessW frameWriter // the loop's writer on sess
+	dataW frameWriter // the TUN reader's writer on sess
+
+	// The loop's: the interface was deleted and its sockets closed
+	// (ifacewatch.go); a new iface takes its place when it comes back.
+	gone   bool
+	goneAt time.Time
 }
 
 // rxKind says what an rxFrame holds.
@@ -124,6 +131,13 @@ type server struct {
 	logLimit logLimiters
 	wg       sync.WaitGroup
 	closing  atomic.Bool // set before the sockets are closed
+
+	// Interfaces that go away and come back (ifacewatch.go). openIface
+	// opens a served interface again; nil in tests that do not.
+	links     *linkWatch // nil without one
+	openIface func(name string) (*iface, error)
+	stop      context.CancelFunc // ends run early
+	fatal     error              // why run ended early
 
 	ctl     *ctlServer        // nil without a control socket
 	dae     *daeServer        // nil without radius.dae
@@ -198,18 +212,25 @@ func newServer(cfg *config, log *logger, ifaces []*iface, path dataPath, auth au
 }
 
 // run serves until ctx is cancelled, then ends every session and returns.
-func (s *server) run(ctx context.Context) {
+// It returns an error if it stopped by itself: an interface it serves went
+// away for good.
+func (s *server) run(ctx context.Context) error {
+	ctx, s.stop = context.WithCancel(ctx)
+	defer s.stop()
 	for _, ifc := range s.ifaces {
-		s.wg.Add(1)
-		go s.runReader(ifc, ifc.disc, rxDiscovery)
-		if ifc.sess != nil {
-			s.wg.Add(1)
-			go s.runReader(ifc, ifc.sess, rxSession)
-		}
+		s.startReaders(ifc)
 	}
 	s.path.start(s)
+	if s.links != nil {
+		s.links.start(func(c linkChange) { s.events.post(c) })
+		// What changed between opening the sockets and subscribing.
+		s.events.post(linkChange{resync: true})
+	}
 	s.runLoop(ctx)
 	s.closing.Store(true)
+	if s.links != nil {
+		s.links.close()
+	}
 	if s.ctl != nil {
 		s.ctl.close()
 	}
@@ -226,9 +247,8 @@ func (s *server) run(ctx context.Context) {
 		s.log.Warn("closing the data path failed", "err", err)
 	}
 	for _, ifc := range s.ifaces {
-		ifc.disc.close()
-		if ifc.sess != nil {
-			ifc.sess.close()
+		if !ifc.gone {
+			ifc.closeSockets()
 		}
 	}
 	s.wg.Wait()
@@ -238,7 +258,7 @@ func (s *server) run(ctx context.Context) {
 		case fr := <-s.rx:
 			putFrame(fr.f)
 		default:
-			return
+			return s.fatal
 		}
 	}
 }
@@ -321,6 +341,9 @@ func (s *server) runLoop(ctx context.Context) {
 func (s *server) handleFrame(fr rxFrame, b []byte) {
 	s.clock = s.now()
 	s.stats.add(statRxFrames)
+	if fr.ifc.gone {
+		return // read before its interface went away
+	}
 	switch fr.kind {
 	case rxDiscovery:
 		s.handleDiscovery(fr.ifc, b)
@@ -365,6 +388,7 @@ func (s *server) onTick(now time.Time) {
 	s.clock = now
 	s.path.tick(now)
 	s.setupRate.record(now, s.stats.c[statSessionsUp].Load())
+	s.checkIfaceWait()
 	s.sessions.each(func(sess *session) {
 		if !sess.ending {
 			sess.tick(now)
@@ -382,6 +406,9 @@ func (s *server) shutdown() {
 
 // send encodes o into the loop's transmit buffer and writes it.
 func (s *server) send(ifc *iface, o *discoveryPacket) {
+	if ifc.gone {
+		return // a delayed PADO for an interface that went away
+	}
 	o.etherType = s.cfg.discoveryType
 	b := o.appendTo(s.tx[:0])
 	if err := ifc.disc.writeFrame(b); err != nil {

@@ -24,6 +24,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -45,6 +46,8 @@ type clientConfig struct {
 	defaultRoute bool
 	timeout      time.Duration
 	verbose      bool
+	quiet        bool
+	hangUp       bool
 	mru          int
 	mac          hwAddr
 }
@@ -60,7 +63,9 @@ func parseClientArgs(args []string) (*clientConfig, error) {
 	fs.StringVar(&auth, "auth", "", "only answer this method: pap, chap or mschapv2 (default: whatever the server asks)")
 	fs.StringVar(&c.service, "S", "", "Service-Name to ask for (default: any)")
 	fs.IntVar(&c.n, "n", 1, "number of sessions, each with its own MAC")
-	fs.Float64Var(&c.rate, "rate", 0, "start at most this many sessions a second (0: no limit)")
+	fs.Float64Var(&c.rate, "rate", 0, "start new sessions at this many a second, evenly paced (0: all at once)")
+	fs.BoolVar(&c.hangUp, "hang-up", false, "hang every session up and exit once all are up or failed, instead of keeping them")
+	fs.BoolVar(&c.quiet, "q", false, "print no line per session, only the summary and the load report (for load runs)")
 	fs.BoolVar(&c.tun, "tun", false, "bring up a TUN device with each session's address")
 	fs.BoolVar(&c.defaultRoute, "default-route", false, "with --tun, route everything through the first session")
 	fs.DurationVar(&c.timeout, "timeout", 60*time.Second, "give up on sessions not up by then")
@@ -76,7 +81,7 @@ func parseClientArgs(args []string) (*clientConfig, error) {
 	})
 	if err := fs.Parse(splitGetopt(fs, args)); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Println("Usage: pppoed client -I IF -u USER -p PASS [--auth pap|chap|mschapv2] [-S SVC] [-n N] [--rate R] [--tun] [--default-route]")
+			fmt.Println("Usage: pppoed client -I IF -u USER -p PASS [--auth pap|chap|mschapv2] [-S SVC] [-n N] [--rate R] [-q] [--hang-up] [--tun] [--default-route]")
 			fs.SetOutput(os.Stdout)
 			fs.PrintDefaults()
 		}
@@ -87,6 +92,9 @@ func parseClientArgs(args []string) (*clientConfig, error) {
 	}
 	if c.ifname == "" {
 		return nil, usagef("-I: no interface given")
+	}
+	if c.rate < 0 || c.rate > 1e6 {
+		return nil, usagef("--rate: %v is outside 0..1000000", c.rate)
 	}
 	if c.n < 1 || c.n > 65534 {
 		return nil, usagef("-n: %d is outside 1..65534", c.n)
@@ -207,6 +215,12 @@ type dialer struct {
 	lastUpAt time.Time
 	nUp      int
 	nFailed  int
+
+	// The load report (report): retransmissions by kind, why sessions
+	// failed, frames the readers dropped because the loop was behind.
+	retxPADI, retxPADR, retxCP, retxAuth int
+	failures                             map[string]int
+	rxDropped                            atomic.Uint64
 }
 
 func newDialer(cfg *clientConfig, log *logger, out io.Writer) (*dialer, error) {
@@ -214,7 +228,7 @@ func newDialer(cfg *clientConfig, log *logger, out io.Writer) (*dialer, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &dialer{cfg: cfg, log: log, out: out, ifi: ifi, rx: make(chan rxFrame, 4096), fsmCfg: defaultFSMConfig(), byMAC: map[hwAddr]*csess{}}
+	d := &dialer{cfg: cfg, log: log, out: out, ifi: ifi, rx: make(chan rxFrame, 4096), fsmCfg: defaultFSMConfig(), byMAC: map[hwAddr]*csess{}, failures: map[string]int{}}
 	if d.disc, err = openPacketLink(ifi, etherTypeDiscovery); err != nil {
 		return nil, err
 	}
@@ -236,7 +250,7 @@ func newDialer(cfg *clientConfig, log *logger, out io.Writer) (*dialer, error) {
 	var prefix [2]byte
 	fillRandom(prefix[:])
 	for i := range cfg.n {
-		cs := &csess{d: d, idx: i, log: log}
+		cs := &csess{d: d, idx: i}
 		mac := base
 		if i > 0 {
 			// A locally administered unicast address per session, under
@@ -268,8 +282,17 @@ func (d *dialer) run(ctx context.Context) bool {
 	}()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
+	// --rate is held by starting, every millisecond, the sessions due by
+	// then: at 20,000/s that is bursts of 20 PADIs, not of 1,000.
+	var paceC <-chan time.Time
+	if d.cfg.rate > 0 {
+		pace := time.NewTicker(time.Millisecond)
+		defer pace.Stop()
+		paceC = pace.C
+	}
 	d.clock = time.Now()
 	d.firstAt = d.clock
+	d.startDue()
 	deadline := d.clock.Add(d.cfg.timeout)
 	summarized := false
 	for {
@@ -289,6 +312,9 @@ func (d *dialer) run(ctx context.Context) bool {
 				d.onDiscovery(fr.f[:fr.n])
 			}
 			putFrame(fr.f)
+		case <-paceC:
+			d.clock = time.Now()
+			d.startDue()
 		case <-tick.C:
 			d.clock = time.Now()
 			d.onTick()
@@ -303,9 +329,9 @@ func (d *dialer) run(ctx context.Context) bool {
 		if !summarized && d.nUp+d.nFailed == d.cfg.n {
 			d.summary()
 			summarized = true
-			if d.nFailed > 0 {
+			if d.nFailed > 0 || d.cfg.hangUp {
 				d.hangUp()
-				return false
+				return d.nFailed == 0
 			}
 		}
 	}
@@ -331,38 +357,58 @@ func (d *dialer) read(l *packetLink, kind rxKind) {
 		select {
 		case d.rx <- rxFrame{f: f, n: n, kind: kind}:
 		default:
+			d.rxDropped.Add(1)
 			putFrame(f)
 		}
 	}
 }
 
-func (d *dialer) onTick() {
-	// Start new sessions at the configured rate.
-	for d.started < len(d.sessions) {
-		if d.cfg.rate > 0 && float64(d.started) >= d.cfg.rate*d.clock.Sub(d.firstAt).Seconds()+1 {
-			break
-		}
+// startDue starts the sessions due by now: all of them without --rate,
+// else as many as the rate allows since the first.
+func (d *dialer) startDue() {
+	due := len(d.sessions)
+	if d.cfg.rate > 0 {
+		due = min(due, int(d.cfg.rate*d.clock.Sub(d.firstAt).Seconds())+1)
+	}
+	for ; d.started < due; d.started++ {
 		d.sendPADI(d.sessions[d.started])
-		d.started++
+	}
+}
+
+// discoveryTries is how many PADIs, and then PADRs, a session sends before
+// it gives up; discoveryBackoff the wait after the first, doubled after
+// each (RFC 2516 §7: 1, 2, 4, 8 and 16 s, as pppd's rp-pppoe plugin).
+const (
+	discoveryTries   = 5
+	discoveryBackoff = time.Second
+)
+
+func (d *dialer) onTick() {
+	if d.cfg.rate == 0 {
+		d.startDue()
 	}
 	for _, cs := range d.sessions {
 		switch cs.state {
 		case csDiscovery, csRequest:
 			// tries is 0 until --rate lets the session start.
 			if cs.tries > 0 && !d.clock.Before(cs.retryAt) {
-				if cs.tries >= 5 {
+				if cs.tries >= discoveryTries {
 					d.fail(cs, "no answer in discovery")
 				} else if cs.state == csDiscovery {
+					d.retxPADI++
 					d.sendPADI(cs)
 				} else {
+					d.retxPADR++
 					d.sendPADR(cs)
 				}
 			}
 		case csPPP, csUp:
 			if !cs.lcp.deadline.IsZero() && !d.clock.Before(cs.lcp.deadline) {
+				d.retxCP++
 				cs.lcp.timeout(d.clock)
 			}
 			if !cs.ipcp.deadline.IsZero() && !d.clock.Before(cs.ipcp.deadline) {
+				d.retxCP++
 				cs.ipcp.timeout(d.clock)
 			}
 			if cs.authFail != "" {
@@ -374,8 +420,10 @@ func (d *dialer) onTick() {
 			if cs.phase == phaseAuthenticate && !d.clock.Before(cs.retryAt) {
 				switch {
 				case cs.lcpL.peerAuth == authPAP:
+					d.retxAuth++
 					d.sendPAP(cs)
 				case cs.lastResp != nil:
+					d.retxAuth++
 					cs.sendCP(protoCHAP, chapResponse, cs.respID, cs.lastResp, nil, nil)
 					cs.retryAt = d.clock.Add(3 * time.Second)
 				}
@@ -396,7 +444,7 @@ func (d *dialer) sendDiscovery(cs *csess, dst hwAddr, code discoveryCode, withCo
 		d.log.Debug("send failed", "err", err)
 	}
 	cs.tries++
-	cs.retryAt = d.clock.Add(time.Second)
+	cs.retryAt = d.clock.Add(discoveryBackoff << min(cs.tries-1, discoveryTries-1))
 }
 
 func (d *dialer) sendPADI(cs *csess) { d.sendDiscovery(cs, broadcastAddr, codePADI, false) }
@@ -439,7 +487,7 @@ func (d *dialer) onDiscovery(b []byte) {
 		}
 		cs.id, cs.state = p.sessionID, csPPP
 		cs.started = d.clock
-		cs.log = d.log.With("mac", cs.mac.String(), "sid", cs.id)
+		cs.log = nil // built when first used, with the session ID
 		cs.startPPP()
 		for _, f := range cs.early {
 			d.onSessionFrame(f)
@@ -464,7 +512,14 @@ func (cs *csess) startPPP() {
 	cs.lcp.open(d.clock)
 }
 
-func (cs *csess) logger() *logger { return cs.log }
+// logger is the session's logger, built on first use: a load run of
+// thousands of sessions that logs nothing builds none.
+func (cs *csess) logger() *logger {
+	if cs.log == nil {
+		cs.log = cs.d.log.With("mac", cs.mac.String(), "sid", cs.id)
+	}
+	return cs.log
+}
 
 func (cs *csess) sendPPP(proto uint16, pkt []byte) {
 	d := cs.d
@@ -609,13 +664,14 @@ func (cs *csess) onIPCPUp() {
 	cs.state = csUp
 	d.nUp++
 	d.lastUpAt = d.clock
-	dns := sess.ipcpL.dnsServers()
 	var dnsStr []string
-	for _, a := range dns {
+	for _, a := range sess.ipcpL.dnsServers() {
 		dnsStr = append(dnsStr, a.String())
 	}
-	fmt.Fprintf(d.out, "session %d up: mac=%s sid=%d ip=%s peer=%s dns=%s\n", cs.idx, cs.mac, cs.id,
-		sess.ipcpL.local, sess.ipcpL.peerAddr, strings.Join(dnsStr, ","))
+	if !d.cfg.quiet {
+		fmt.Fprintf(d.out, "session %d up: mac=%s sid=%d ip=%s peer=%s dns=%s\n", cs.idx, cs.mac, cs.id,
+			sess.ipcpL.local, sess.ipcpL.peerAddr, strings.Join(dnsStr, ","))
+	}
 	if d.cfg.tun {
 		if err := d.startTUN(cs); err != nil {
 			fmt.Fprintf(d.out, "session %d: tun: %v\n", cs.idx, err)
@@ -650,13 +706,19 @@ func (d *dialer) fail(cs *csess, why string) {
 		d.padt(cs)
 	}
 	cs.state, cs.failWhy = csFailed, why
-	if wasUp {
+	switch {
+	case d.cfg.quiet:
+		if wasUp {
+			d.nUp--
+		}
+	case wasUp:
 		d.nUp--
 		fmt.Fprintf(d.out, "session %d down: %s\n", cs.idx, why)
-	} else {
+	default:
 		fmt.Fprintf(d.out, "session %d failed: %s\n", cs.idx, why)
 	}
 	d.nFailed++
+	d.failures[why]++
 	d.stopTUN(cs)
 }
 
@@ -692,6 +754,33 @@ func (d *dialer) summary() {
 	}
 	fmt.Fprintf(d.out, "summary: %d of %d sessions up, %d failed, setup %.1f sessions/s (first PADI to last IPCP up: %v)\n",
 		d.nUp, d.cfg.n, d.nFailed, rate, took.Round(time.Millisecond))
+	d.report(rate)
+}
+
+// report prints the load report: the rate offered and achieved, the
+// retransmissions, the failures by reason and the frames dropped on the
+// way in, ours and the kernel's (PACKET_STATISTICS).
+func (d *dialer) report(achieved float64) {
+	offered := "all at once"
+	if d.cfg.rate > 0 {
+		offered = fmt.Sprintf("%.1f sessions/s", d.cfg.rate)
+	}
+	var sockDrops uint64
+	for _, l := range []*packetLink{d.disc, d.sessL} {
+		if n, err := l.kernelDrops(); err == nil {
+			sockDrops += n
+		}
+	}
+	fmt.Fprintf(d.out, "load: offered %s, achieved %.1f sessions/s, %d up, %d failed; retransmitted: PADI %d, PADR %d, LCP/IPCP %d, auth %d; rx dropped: queue %d, socket %d\n",
+		offered, achieved, d.nUp, d.nFailed, d.retxPADI, d.retxPADR, d.retxCP, d.retxAuth, d.rxDropped.Load(), sockDrops)
+	reasons := make([]string, 0, len(d.failures))
+	for why := range d.failures {
+		reasons = append(reasons, why)
+	}
+	slices.Sort(reasons)
+	for _, why := range reasons {
+		fmt.Fprintf(d.out, "load: failed %d: %s\n", d.failures[why], why)
+	}
 }
 
 // startTUN brings up a TUN device for an established session and moves

@@ -210,3 +210,20 @@ func (l *packetLink) close() error { return l.conn.Close() }
 // setPromiscuous puts the interface in promiscuous mode while the socket
 // is open (the kernel undoes it when the socket closes).
 func (l *packetLink) setPromiscuous(on bool) error { return l.conn.SetPromiscuous(on) }
+
+// kernelDrops returns how many frames the kernel dropped for want of room
+// in the socket's receive buffer since the last call (PACKET_STATISTICS,
+// which resets as it is read).
+func (l *packetLink) kernelDrops() (uint64, error) {
+	var st *unix.TpacketStats
+	var gerr error
+	if err := l.rc.Control(func(fd uintptr) {
+		st, gerr = unix.GetsockoptTpacketStats(int(fd), unix.SOL_PACKET, unix.PACKET_STATISTICS)
+	}); err != nil {
+		return 0, err
+	}
+	if gerr != nil {
+		return 0, os.NewSyscallError("getsockopt PACKET_STATISTICS", gerr)
+	}
+	return uint64(st.Drops), nil
+}

@@ -17,4 +17,5 @@ func (*packetLink) writeFrame([]byte) error                      { return errUni
 func (*packetLink) newWriter() frameWriter                       { return nil }
 func (*packetLink) close() error                                 { return errUnimplemented }
 
-func (*packetLink) setPromiscuous(bool) error { return errUnimplemented }
+func (*packetLink) setPromiscuous(bool) error    { return errUnimplemented }
+func (*packetLink) kernelDrops() (uint64, error) { return 0, errUnimplemented }

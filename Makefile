@@ -7,6 +7,7 @@
 #   make test       what CI runs: deps, vet, race tests, alloc tests, a short fuzz pass
 #   make fuzz       each fuzz target for FUZZTIME
 #   sudo make demo  a throwaway lab that shows pppoed answering real clients
+#   sudo make load  setup rate achieved against offered, 1,000 to 20,000/s
 
 GO       ?= go
 VERSION  := $(shell cat VERSION)
@@ -24,7 +25,7 @@ FUZZ     := FuzzParseDiscovery FuzzTagIter FuzzParseLCP FuzzParseIPCP FuzzAuthMe
 
 QEMU     := mips:qemu-mips mipsle:qemu-mipsel arm:qemu-arm arm64:qemu-aarch64
 
-.PHONY: build cross test deps vet race allocs qemu fuzz demo ipk vm-throughput clean
+.PHONY: build cross test deps vet race allocs qemu fuzz demo load ipk vm-throughput clean
 
 build:
 	GOARCH=$(GOARCH) $(BUILD) $(HOSTTAGS) -o pppoed .
@@ -90,6 +91,10 @@ vm-throughput:
 
 demo: build
 	@./test/demo.sh ./pppoed
+
+# RATES, COUNT and SERVER (another pppoed to measure) as test/load.sh says.
+load: build
+	@./test/load.sh ./pppoed
 
 clean:
 	rm -rf pppoed dist

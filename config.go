@@ -388,6 +388,16 @@ func loadTOML(path string, cfg *config) error {
 		sort.Strings(keys)
 		return usagef("%s: unknown key %q", path, keys[0])
 	}
+	// A negative value in the file would pass for "not given" (the flags'
+	// sentinel) and be ignored without a word.
+	for _, k := range []struct {
+		key, flag string
+		v         int
+	}{{"lcp_echo_interval", "--lcp-echo-interval", cfg.EchoInterval}, {"lcp_echo_failure", "--lcp-echo-failure", cfg.EchoFailure}} {
+		if md.IsDefined(k.key) && k.v < 0 {
+			return usagef("%s/%s: %d is negative", k.flag, k.key, k.v)
+		}
+	}
 	return secondsForBareDurations(reflect.ValueOf(cfg).Elem(), &md, nil)
 }
 
@@ -468,6 +478,9 @@ func (c *config) validate() error {
 	var err error
 	if c.localIP, err = parseIPv4(c.LocalIP); err != nil {
 		return usagef("-L/local_ip: %v", err)
+	}
+	if _, why, ok := unusableIn(c.localIP, 1); ok {
+		return usagef("-L/local_ip: %s is in %s", c.localIP, why)
 	}
 	if c.MaxSessions < 1 || c.MaxSessions > 65534 {
 		return usagef("-N/max_sessions: %d is outside 1..65534", c.MaxSessions)
@@ -564,11 +577,18 @@ func (c *config) validate() error {
 		if c.pool, err = newRangePool(first, c.MaxSessions); err != nil {
 			return usagef("-R/first_remote_ip with -N/max_sessions: %v", err)
 		}
+		if a, why, ok := unusableIn(first, c.MaxSessions); ok {
+			return usagef("-R/first_remote_ip with -N/max_sessions: the pool of %d from %s takes in %s, which is in %s",
+				c.MaxSessions, first, a, why)
+		}
 	}
 	for _, p := range c.Pools {
 		first, err := parseIPv4(p.First)
 		if err != nil {
 			return usagef("pool %q: first: %v", p.Name, err)
+		}
+		if a, why, ok := unusableIn(first, p.Size); ok {
+			return usagef("[[pool]] %q: the pool of %d from %s takes in %s, which is in %s", p.Name, p.Size, first, a, why)
 		}
 		if err := c.pool.addNamed(p.Name, first, p.Size); err != nil {
 			return usagef("[[pool]]: %v", err)
@@ -580,6 +600,9 @@ func (c *config) validate() error {
 	if c.IncrementLocalIP {
 		if err := c.pool.setIncrementingLocal(c.localIP); err != nil {
 			return usagef("-l/increment_local_ip: %v", err)
+		}
+		if a, why, ok := unusableIn(c.localIP, c.pool.size()); ok {
+			return usagef("-l/increment_local_ip: the server addresses counting up from -L %s take in %s, which is in %s", c.localIP, a, why)
 		}
 	}
 

@@ -60,6 +60,15 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "pool: %d addresses, %s .. %s\n", p.size(), p.remoteAddr(0), p.remoteAddr(poolSlot(p.size()-1)))
 		return 0
 	}
+	// A mistyped -I is bad input like any other: one line and status 2,
+	// before the pid file, the TUN device or NAT touch the system. A down
+	// interface is waited for later; only a missing one is refused here.
+	for _, name := range cfg.Interfaces {
+		if _, err := ifaceInfo(name); err != nil {
+			fmt.Fprintf(stderr, "pppoed: -I/interfaces: %v\n", err)
+			return 2
+		}
+	}
 
 	log, closeLog, err := newLogger(cfg, stderr)
 	if err != nil {

@@ -74,6 +74,7 @@ type config struct {
 	MaxSessionsUser   int           `toml:"max_sessions_per_user"`
 	MaxSessionsPolicy string        `toml:"max_sessions_per_user_policy"`
 	PADODelay         string        `toml:"pado_delay"`
+	Strict            bool          `toml:"strict"`
 	Radius            radiusConfig  `toml:"radius"`
 	Pools             []poolConfig  `toml:"pool"`
 
@@ -285,6 +286,7 @@ func newFlagSet(cfg *config, configPath *string) *flag.FlagSet {
 	fs.StringVar(&cfg.DefaultRate, "default-rate", cfg.DefaultRate, "rate limit for sessions without one of their own, `down/up` in kbit/s")
 	fs.IntVar(&cfg.MaxSessionsUser, "max-sessions-per-user", cfg.MaxSessionsUser, "at most `n` sessions per user name (0: no limit)")
 	fs.StringVar(&cfg.MaxSessionsPolicy, "max-sessions-per-user-policy", cfg.MaxSessionsPolicy, "over the limit: deny the new login, or replace the oldest session")
+	fs.BoolVar(&cfg.Strict, "strict", cfg.Strict, "refuse to start when a secrets file an auth method needs is missing or unreadable, has a line that does not parse, or is open to group or others (otherwise: a warning)")
 	fs.StringVar(&cfg.PADODelay, "pado-delay", cfg.PADODelay, "delay PADOs by load, accel-ppp's `syntax`: 0,100:100,200:500,-1:1000 (ms up to sessions; -1:... no PADO above)")
 	return fs
 }

@@ -60,9 +60,19 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "pool: %d addresses, %s .. %s\n", p.size(), p.remoteAddr(0), p.remoteAddr(poolSlot(p.size()-1)))
 		return 0
 	}
-	// A mistyped -I is bad input like any other: one line and status 2,
-	// before the pid file, the TUN device or NAT touch the system. A down
-	// interface is waited for later; only a missing one is refused here.
+	// The files and interfaces named are checked before the pid file,
+	// the TUN device or NAT touch the system, so bad input changes nothing.
+	if problems := secretsFileProblems(cfg); len(problems) > 0 {
+		if cfg.Strict {
+			for _, p := range problems {
+				fmt.Fprintf(stderr, "pppoed: --strict: %s\n", p)
+			}
+			return 2
+		}
+		cfg.warnings = append(cfg.warnings, problems...)
+	}
+	// A mistyped -I is bad input like any other: one line and status 2. A
+	// down interface is waited for later; only a missing one is refused.
 	for _, name := range cfg.Interfaces {
 		if _, err := ifaceInfo(name); err != nil {
 			fmt.Fprintf(stderr, "pppoed: -I/interfaces: %v\n", err)

@@ -278,7 +278,7 @@ func newFlagSet(cfg *config, configPath *string) *flag.FlagSet {
 	fs.Var(unsetIntFlag{&cfg.EchoFailure}, "lcp-echo-failure", "the client is dead after interval × `n` seconds of silence (overrides the options file, default 3)")
 	fs.StringVar(&cfg.NAT.WAN, "nat-out", cfg.NAT.WAN, "masquerade the clients out of this WAN `interface`, enable forwarding and clamp the MSS")
 	fs.StringVar(&cfg.NAT.Backend, "nat-backend", cfg.NAT.Backend, "nft, iptables or auto")
-	fs.StringVar(&cfg.NAT.StateFile, "nat-state-file", cfg.NAT.StateFile, "where the original ip_forward is remembered while NAT is set up")
+	fs.StringVar(&cfg.NAT.StateFile, "nat-state-file", cfg.NAT.StateFile, "where the original ip_forward is remembered while NAT is set up; read at every start, so one without --nat-out undoes what a killed pppoed left")
 	fs.StringVar(&cfg.CtlSocket, "ctl-socket", cfg.CtlSocket, "the control socket for pppoed show, terminate, reload and set (empty: none)")
 	fs.StringVar(&cfg.AcctFile, "acct-file", cfg.AcctFile, "append start, interim and stop accounting records to this `file`, one JSON object a line")
 	fs.Var(secondsFlag{&cfg.AcctInterim}, "acct-interim", "interim accounting records this often (seconds or a duration; 0: none)")

@@ -220,6 +220,8 @@ func serve(ctx context.Context, cfg *config, log *logger, hup <-chan os.Signal) 
 				log.Error("removing NAT failed", "err", err)
 			}
 		}()
+	} else {
+		removeLeftoverNAT(ctx, cfg.NAT.StateFile, log)
 	}
 	var auth authenticator
 	var rad *radiusClient

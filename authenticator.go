@@ -12,18 +12,23 @@
 // timeout and a rate limit.
 //
 // secretsAuthenticator answers at once, on the loop goroutine, which owns
-// it. Secrets come from pppd's chap-secrets and pap-secrets, re-read when a
-// file changes, as pppd reads them on every login, and on SIGHUP. PAP looks
-// in pap-secrets first and then in chap-secrets, so the usual rp-pppoe
-// setup with only a chap-secrets file serves PAP clients too.
+// it. Secrets come from pppd's chap-secrets and pap-secrets, read when it
+// is made, re-read when a file changes, as pppd reads them on every login,
+// and on SIGHUP. PAP looks in pap-secrets first and then in chap-secrets,
+// so the usual rp-pppoe setup with only a chap-secrets file serves PAP
+// clients too. main reports what is wrong with the files at start
+// (secretsFileProblems), before the server is made.
 
 package main
 
 import (
 	"crypto/subtle"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/netip"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -133,14 +138,19 @@ type secretsAuthenticator struct {
 	warn        rateLimiter
 }
 
+// newSecretsAuthenticator reads both files. Their problems are not logged
+// here: main has reported them already, and the lines that parsed serve.
 func newSecretsAuthenticator(cfg *config, name string, log *logger, now func() time.Time) *secretsAuthenticator {
-	return &secretsAuthenticator{
+	a := &secretsAuthenticator{
 		name:        name,
 		chapSecrets: secretsCache{path: cfg.CHAPSecrets},
 		papSecrets:  secretsCache{path: cfg.PAPSecrets},
 		log:         log,
 		now:         now,
 	}
+	a.chapSecrets.get()
+	a.papSecrets.get()
+	return a
 }
 
 func (a *secretsAuthenticator) authenticate(req *authRequest, answer func(*authRequest, authResult)) {
@@ -150,14 +160,15 @@ func (a *secretsAuthenticator) authenticate(req *authRequest, answer func(*authR
 func (a *secretsAuthenticator) check(req *authRequest) authResult {
 	var e secretEntry
 	var found bool
+	var why string
 	if req.method == authPAP {
-		e, found = a.lookup(req.user, &a.papSecrets, &a.chapSecrets)
+		e, found, why = a.lookup(req.user, &a.papSecrets, &a.chapSecrets)
 	} else {
-		e, found = a.lookup(req.user, &a.chapSecrets)
+		e, found, why = a.lookup(req.user, &a.chapSecrets)
 	}
 	fail := authResult{reason: "wrong password"}
 	if !found {
-		fail.reason = "unknown user"
+		fail.reason = why
 	}
 	res := authResult{ok: true}
 	switch req.method {
@@ -198,32 +209,62 @@ func (a *secretsAuthenticator) check(req *authRequest) authResult {
 }
 
 // lookup finds client's entry for our name in the given files, the first
-// file that has one winning.
-func (a *secretsAuthenticator) lookup(client string, files ...*secretsCache) (secretEntry, bool) {
+// file that has one winning. Without one, why says what the failure is:
+// the entry meant for client was a skipped line ("entry skipped:
+// path:line: …"), or there is none ("unknown user", with the line that
+// may have hidden it, if one was skipped).
+func (a *secretsAuthenticator) lookup(client string, files ...*secretsCache) (e secretEntry, found bool, why string) {
+	var lost *secretsError
 	for _, c := range files {
+		old := c.f
 		f, err := c.get()
 		if err != nil && a.warn.allow(a.now()) {
-			a.log.Warn("cannot read secrets; using what was read before", "path", c.path, "err", err)
+			if f == old {
+				a.log.Warn("secrets file refused; keeping what was read before", "path", c.path, "err", err)
+			} else {
+				a.log.Warn("secrets file read; lines skipped", "path", c.path, "err", err)
+			}
 		}
 		if f == nil {
 			continue
 		}
-		if e, ok := f.lookup(client, a.name); ok {
-			return e, true
+		e, skipped, ok := f.match(client, a.name)
+		if ok {
+			return e, true, ""
+		}
+		if skipped != nil {
+			return secretEntry{}, false, "entry skipped: " + skipped.Error()
+		}
+		if lost == nil {
+			lost = f.lostTo()
 		}
 	}
-	return secretEntry{}, false
+	if lost != nil {
+		return secretEntry{}, false, "unknown user, but a secrets line was skipped that may have held the entry: " + lost.Error()
+	}
+	return secretEntry{}, false, "unknown user"
 }
 
-// reload re-reads both files now. A file that does not parse keeps its
-// old contents.
+// reload re-reads both files now. A file that does not parse, even in
+// one line, keeps its old contents, unless it had none worth keeping
+// (secretsCache): then the lines that parse serve and each skipped one
+// gets a warning. A file group or others can read gets the warning it got
+// at start.
 func (a *secretsAuthenticator) reload() (string, error) {
 	var msg string
 	for _, c := range []*secretsCache{&a.chapSecrets, &a.papSecrets} {
-		before := c.entries()
+		before, old := c.entries(), c.f
 		c.mtime, c.size = time.Time{}, -1 // force a read
-		if _, err := c.get(); err != nil {
-			return "", err
+		if f, err := c.get(); err != nil {
+			if f == old {
+				return "", err
+			}
+			for _, sk := range f.skipped {
+				a.log.Warn(fmt.Sprintf("%v: line skipped", sk.err))
+			}
+		}
+		if w := secretsAccessWarning(c.path); w != "" {
+			a.log.Warn(w)
 		}
 		if after := c.entries(); after != before {
 			msg += fmt.Sprintf("%s: %d entries, was %d; ", c.path, after, before)
@@ -232,9 +273,90 @@ func (a *secretsAuthenticator) reload() (string, error) {
 	return msg, nil
 }
 
+// secretsFileProblems checks the secrets files the enabled methods read,
+// at start, and returns one line for each problem, each naming the file:
+// a file a method needs that is missing or cannot be read, each line that
+// does not parse (it is skipped), and group or world access. main logs
+// them as warnings, or refuses to start with --strict. CHAP and MS-CHAPv2
+// read chap-secrets; PAP reads pap-secrets and then chap-secrets, so for
+// PAP either one is enough. With RADIUS, or without authentication, the
+// files are not read at all.
+func secretsFileProblems(cfg *config) []string {
+	if cfg.Radius.enabled() {
+		return nil
+	}
+	var chapUsers []string // the methods that need chap-secrets
+	pap := false
+	for _, m := range authMethodsFrom(cfg.opts) {
+		switch m {
+		case authPAP:
+			pap = true
+		case authCHAP:
+			chapUsers = append(chapUsers, "CHAP")
+		case authMSCHAPv2:
+			chapUsers = append(chapUsers, "MS-CHAPv2")
+		}
+	}
+	if len(chapUsers) == 0 && !pap {
+		return nil
+	}
+	var out []string
+	// check reports what is wrong with one file; missing is not reported
+	// here, as whether it matters depends on the other file.
+	check := func(path string) (missing bool) {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return true
+		}
+		f, err := loadSecrets(path)
+		if f == nil {
+			if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+				err = pe.Err
+			}
+			out = append(out, fmt.Sprintf("cannot read secrets file %s: %v", path, err))
+			return false
+		}
+		for _, sk := range f.skipped {
+			out = append(out, fmt.Sprintf("%v: line skipped", sk.err))
+		}
+		if w := secretsAccessWarning(path); w != "" {
+			out = append(out, w)
+		}
+		return false
+	}
+	chapMissing := check(cfg.CHAPSecrets)
+	papMissing := true
+	if pap && cfg.PAPSecrets != cfg.CHAPSecrets {
+		papMissing = check(cfg.PAPSecrets)
+	}
+	if chapMissing && len(chapUsers) > 0 {
+		out = append(out, fmt.Sprintf("secrets file %s does not exist: every %s login will fail",
+			cfg.CHAPSecrets, strings.Join(chapUsers, " and ")))
+	}
+	if chapMissing && papMissing && pap {
+		out = append(out, fmt.Sprintf("neither secrets file %s nor %s exists: every PAP login will fail",
+			cfg.PAPSecrets, cfg.CHAPSecrets))
+	}
+	return out
+}
+
+// secretsAccessWarning is pppd's warning for a secrets file that group or
+// others have any access to (check_access in auth.c), or "".
+func secretsAccessWarning(path string) string {
+	st, err := os.Stat(path)
+	if err != nil || !st.Mode().IsRegular() || st.Mode().Perm()&0o077 == 0 {
+		return ""
+	}
+	return fmt.Sprintf("Warning - secret file %s has world and/or group access (mode %04o); chmod 600 it", path, st.Mode().Perm())
+}
+
 // secretsCache re-reads a secrets file when its modification time or size
-// changes. A file that fails to parse leaves the last good contents in
-// place: get returns them with the error.
+// changes. When there is nothing to fall back on (the first read, or the
+// file was missing, unreadable or without one good entry before), the
+// lines that parse serve and the others are skipped: one bad line must
+// not lock every user out. Otherwise a file with a skipped line, or one
+// that cannot be read, leaves the last contents in place, as a reload
+// refuses a broken options file. Either way get returns the error; the
+// caller tells the two apart by whether the *secretsFile changed.
 type secretsCache struct {
 	path  string
 	mtime time.Time
@@ -256,14 +378,15 @@ func (c *secretsCache) get() (*secretsFile, error) {
 	}
 	c.mtime, c.size = st.ModTime(), st.Size()
 	f, err := loadSecrets(c.path)
-	if err != nil {
-		if c.f == nil {
-			c.f = &secretsFile{path: c.path}
-		}
-		return c.f, err
+	switch {
+	case err == nil:
+		c.f = f
+	case f != nil && (c.f == nil || len(c.f.entries) == 0):
+		c.f = f // nothing to keep: take the lines that parsed
+	case c.f == nil:
+		c.f = &secretsFile{path: c.path}
 	}
-	c.f = f
-	return f, nil
+	return c.f, err
 }
 
 func (c *secretsCache) entries() int {

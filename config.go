@@ -76,6 +76,7 @@ type config struct {
 	MaxSessionsUser   int           `toml:"max_sessions_per_user"`
 	MaxSessionsPolicy string        `toml:"max_sessions_per_user_policy"`
 	PADODelay         string        `toml:"pado_delay"`
+	Strict            bool          `toml:"strict"`
 	Radius            radiusConfig  `toml:"radius"`
 	Pools             []poolConfig  `toml:"pool"`
 
@@ -282,7 +283,7 @@ func newFlagSet(cfg *config, configPath *string) *flag.FlagSet {
 	fs.Var(unsetIntFlag{&cfg.EchoFailure}, "lcp-echo-failure", "the client is dead after interval × `n` seconds of silence (overrides the options file, default 3)")
 	fs.StringVar(&cfg.NAT.WAN, "nat-out", cfg.NAT.WAN, "masquerade the clients out of this WAN `interface`, enable forwarding and clamp the MSS")
 	fs.StringVar(&cfg.NAT.Backend, "nat-backend", cfg.NAT.Backend, "nft, iptables or auto")
-	fs.StringVar(&cfg.NAT.StateFile, "nat-state-file", cfg.NAT.StateFile, "where the original ip_forward is remembered while NAT is set up")
+	fs.StringVar(&cfg.NAT.StateFile, "nat-state-file", cfg.NAT.StateFile, "where the original ip_forward is remembered while NAT is set up; read at every start, so one without --nat-out undoes what a killed pppoed left")
 	fs.StringVar(&cfg.CtlSocket, "ctl-socket", cfg.CtlSocket, "the control socket for pppoed show, terminate, reload and set (empty: none)")
 	fs.StringVar(&cfg.AcctFile, "acct-file", cfg.AcctFile, "append start, interim and stop accounting records to this `file`, one JSON object a line")
 	fs.Var(secondsFlag{&cfg.AcctInterim}, "acct-interim", "interim accounting records this often (seconds or a duration; 0: none)")
@@ -290,6 +291,7 @@ func newFlagSet(cfg *config, configPath *string) *flag.FlagSet {
 	fs.StringVar(&cfg.DefaultRate, "default-rate", cfg.DefaultRate, "rate limit for sessions without one of their own, `down/up` in kbit/s")
 	fs.IntVar(&cfg.MaxSessionsUser, "max-sessions-per-user", cfg.MaxSessionsUser, "at most `n` sessions per user name (0: no limit)")
 	fs.StringVar(&cfg.MaxSessionsPolicy, "max-sessions-per-user-policy", cfg.MaxSessionsPolicy, "over the limit: deny the new login, or replace the oldest session")
+	fs.BoolVar(&cfg.Strict, "strict", cfg.Strict, "refuse to start when a secrets file an auth method needs is missing or unreadable, has a line that does not parse, or is open to group or others (otherwise: a warning)")
 	fs.StringVar(&cfg.PADODelay, "pado-delay", cfg.PADODelay, "delay PADOs by load, accel-ppp's `syntax`: 0,100:100,200:500,-1:1000 (ms up to sessions; -1:... no PADO above)")
 	return fs
 }
@@ -393,6 +395,16 @@ func loadTOML(path string, cfg *config) error {
 		sort.Strings(keys)
 		return usagef("%s: unknown key %q", path, keys[0])
 	}
+	// A negative value in the file would pass for "not given" (the flags'
+	// sentinel) and be ignored without a word.
+	for _, k := range []struct {
+		key, flag string
+		v         int
+	}{{"lcp_echo_interval", "--lcp-echo-interval", cfg.EchoInterval}, {"lcp_echo_failure", "--lcp-echo-failure", cfg.EchoFailure}} {
+		if md.IsDefined(k.key) && k.v < 0 {
+			return usagef("%s/%s: %d is negative", k.flag, k.key, k.v)
+		}
+	}
 	return secondsForBareDurations(reflect.ValueOf(cfg).Elem(), &md, nil)
 }
 
@@ -473,6 +485,9 @@ func (c *config) validate() error {
 	var err error
 	if c.localIP, err = parseIPv4(c.LocalIP); err != nil {
 		return usagef("-L/local_ip: %v", err)
+	}
+	if _, why, ok := unusableIn(c.localIP, 1); ok {
+		return usagef("-L/local_ip: %s is in %s", c.localIP, why)
 	}
 	if c.MaxSessions < 1 || c.MaxSessions > 65534 {
 		return usagef("-N/max_sessions: %d is outside 1..65534", c.MaxSessions)
@@ -575,11 +590,18 @@ func (c *config) validate() error {
 		if c.pool, err = newRangePool(first, c.MaxSessions); err != nil {
 			return usagef("-R/first_remote_ip with -N/max_sessions: %v", err)
 		}
+		if a, why, ok := unusableIn(first, c.MaxSessions); ok {
+			return usagef("-R/first_remote_ip with -N/max_sessions: the pool of %d from %s takes in %s, which is in %s",
+				c.MaxSessions, first, a, why)
+		}
 	}
 	for _, p := range c.Pools {
 		first, err := parseIPv4(p.First)
 		if err != nil {
 			return usagef("pool %q: first: %v", p.Name, err)
+		}
+		if a, why, ok := unusableIn(first, p.Size); ok {
+			return usagef("[[pool]] %q: the pool of %d from %s takes in %s, which is in %s", p.Name, p.Size, first, a, why)
 		}
 		if err := c.pool.addNamed(p.Name, first, p.Size); err != nil {
 			return usagef("[[pool]]: %v", err)
@@ -591,6 +613,9 @@ func (c *config) validate() error {
 	if c.IncrementLocalIP {
 		if err := c.pool.setIncrementingLocal(c.localIP); err != nil {
 			return usagef("-l/increment_local_ip: %v", err)
+		}
+		if a, why, ok := unusableIn(c.localIP, c.pool.size()); ok {
+			return usagef("-l/increment_local_ip: the server addresses counting up from -L %s take in %s, which is in %s", c.localIP, a, why)
 		}
 	}
 

@@ -102,6 +102,10 @@ cookie_lifetime = "2m"
 	}
 }
 
+// TestBadInput: each bad input is refused with one line naming the flag or
+// key, and status 2. The rows name an interface that does not exist, so a
+// row that validate wrongly accepts fails there instead of starting a
+// server on the host.
 func TestBadInput(t *testing.T) {
 	tests := []struct {
 		name string
@@ -110,28 +114,65 @@ func TestBadInput(t *testing.T) {
 		want string // must appear in the one-line error
 	}{
 		{"no interface", nil, "", "-I"},
-		{"invalid -L", []string{"-I", "eth0", "-L", "10.0.0.300"}, "", "-L"},
-		{"IPv6 -R", []string{"-I", "eth0", "-R", "::1"}, "", "-R"},
-		{"-N zero", []string{"-I", "eth0", "-N", "0"}, "", "-N"},
-		{"-N too big", []string{"-I", "eth0", "-N", "65535"}, "", "-N"},
-		{"-N not a number", []string{"-I", "eth0", "-N", "lots"}, "", "-N"},
-		{"-R plus -N past the address space", []string{"-I", "eth0", "-R", "255.255.255.200", "-N", "100"}, "", "-R"},
-		{"-L inside the pool", []string{"-I", "eth0", "-L", "10.0.0.5", "-R", "10.0.0.2"}, "", "-L"},
-		{"duplicate -I", []string{"-I", "eth0", "-I", "eth0"}, "", "-I"},
-		{"-o past 65534", []string{"-I", "eth0", "-o", "65500", "-N", "64"}, "", "-o"},
-		{"-x negative", []string{"-I", "eth0", "-x", "-1"}, "", "-x"},
-		{"-m out of range", []string{"-I", "eth0", "-m", "20"}, "", "-m"},
-		{"unknown flag", []string{"-I", "eth0", "-Z"}, "", "-Z"},
-		{"stray argument", []string{"-I", "eth0", "extra"}, "", "extra"},
-		{"missing pool file", []string{"-I", "eth0", "-p", "/nonexistent/pool"}, "", "-p"},
-		{"unknown TOML key", nil, "interfaces = [\"eth0\"]\nac_nmae = \"typo\"\n", "ac_nmae"},
-		{"bad TOML value", nil, "interfaces = [\"eth0\"]\nmax_sessions = 0\n", "max_sessions"},
-		{"bad mode", nil, "interfaces = [\"eth0\"]\nmode = \"fast\"\n", "mode"},
-		{"TOML syntax", nil, "interfaces = [\"eth0\"\n", "line"},
+		{"invalid -L", []string{"-I", "nosuchif0", "-L", "10.0.0.300"}, "", "-L"},
+		{"IPv6 -R", []string{"-I", "nosuchif0", "-R", "::1"}, "", "-R"},
+		{"-N zero", []string{"-I", "nosuchif0", "-N", "0"}, "", "-N"},
+		{"-N too big", []string{"-I", "nosuchif0", "-N", "65535"}, "", "-N"},
+		{"-N not a number", []string{"-I", "nosuchif0", "-N", "lots"}, "", "-N"},
+		{"-R plus -N past the address space", []string{"-I", "nosuchif0", "-R", "255.255.255.200", "-N", "100"}, "", "-R"},
+		{"-L inside the pool", []string{"-I", "nosuchif0", "-L", "10.0.0.5", "-R", "10.0.0.2"}, "", "-L"},
+		{"duplicate -I", []string{"-I", "nosuchif0", "-I", "nosuchif0"}, "", "-I"},
+		{"-o past 65534", []string{"-I", "nosuchif0", "-o", "65500", "-N", "64"}, "", "-o"},
+		{"-x negative", []string{"-I", "nosuchif0", "-x", "-1"}, "", "-x"},
+		{"-m out of range", []string{"-I", "nosuchif0", "-m", "20"}, "", "-m"},
+		{"unknown flag", []string{"-I", "nosuchif0", "-Z"}, "", "-Z"},
+		{"stray argument", []string{"-I", "nosuchif0", "extra"}, "", "extra"},
+		{"missing pool file", []string{"-I", "nosuchif0", "-p", "/nonexistent/pool"}, "", "-p"},
+		{"unknown TOML key", nil, "interfaces = [\"nosuchif0\"]\nac_nmae = \"typo\"\n", "ac_nmae"},
+		{"bad TOML value", nil, "interfaces = [\"nosuchif0\"]\nmax_sessions = 0\n", "max_sessions"},
+		{"bad mode", nil, "interfaces = [\"nosuchif0\"]\nmode = \"fast\"\n", "mode"},
+		{"TOML syntax", nil, "interfaces = [\"nosuchif0\"\n", "line"},
+
+		// Pools no PPP link can use, each refused naming the flag or key.
+		{"-R loopback", []string{"-I", "nosuchif0", "-R", "127.0.0.2"}, "", "-R/first_remote_ip with -N/max_sessions: the pool of 64 from 127.0.0.2 takes in 127.0.0.2, which is in 127.0.0.0/8"},
+		{"-R in 0.0.0.0/8", []string{"-I", "nosuchif0", "-R", "0.0.0.1", "-N", "4"}, "", "-R/first_remote_ip with -N/max_sessions: the pool of 4 from 0.0.0.1 takes in 0.0.0.1, which is in 0.0.0.0/8"},
+		{"-R plus -N into loopback", []string{"-I", "nosuchif0", "-R", "126.255.255.250", "-N", "10"}, "", "takes in 127.0.0.0, which is in 127.0.0.0/8"},
+		{"-R plus -N into multicast", []string{"-I", "nosuchif0", "-R", "223.255.255.200", "-N", "100"}, "", "-R/first_remote_ip with -N/max_sessions: the pool of 100 from 223.255.255.200 takes in 224.0.0.0, which is in 224.0.0.0/4 (multicast)"},
+		{"-R multicast", []string{"-I", "nosuchif0", "-R", "239.1.1.1"}, "", "-R"},
+		{"-R broadcast", []string{"-I", "nosuchif0", "-R", "255.255.255.255", "-N", "1"}, "", "-R"},
+		{"-L loopback", []string{"-I", "nosuchif0", "-L", "127.0.0.1"}, "", "-L/local_ip: 127.0.0.1 is in 127.0.0.0/8"},
+		{"-l into multicast", []string{"-I", "nosuchif0", "-L", "223.255.255.254", "-l", "-N", "4"}, "", "-l/increment_local_ip: the server addresses counting up from -L 223.255.255.254 take in 224.0.0.0"},
+		{"TOML pool loopback", nil, "interfaces = [\"nosuchif0\"]\nfirst_remote_ip = \"127.1.0.1\"\n", "-R/first_remote_ip"},
+		{"named pool multicast", nil, "interfaces = [\"nosuchif0\"]\n[[pool]]\nname = \"m\"\nfirst = \"223.255.255.255\"\nsize = 2\n", `[[pool]] "m": the pool of 2 from 223.255.255.255 takes in 224.0.0.0`},
+		{"named pool in 0.0.0.0/8", nil, "interfaces = [\"nosuchif0\"]\n[[pool]]\nname = \"z\"\nfirst = \"0.1.2.3\"\nsize = 2\n", `[[pool]] "z"`},
+		{"pool file loopback", []string{"-I", "nosuchif0", "-p", "POOL:10.1.0.1\n127.0.0.5\n"}, "", `-p/pool_file: POOL:2: "127.0.0.5": 127.0.0.5 is in 127.0.0.0/8`},
+		{"pool file range in 0.0.0.0/8", []string{"-I", "nosuchif0", "-p", "POOL:0.0.0.1-9\n"}, "", `-p/pool_file: POOL:1: "0.0.0.1-9": 0.0.0.1 is in 0.0.0.0/8`},
+		{"pool file local loopback", []string{"-I", "nosuchif0", "-p", "POOL:127.0.0.1:10.1.0.1\n"}, "", `-p/pool_file: POOL:1: "127.0.0.1:10.1.0.1": 127.0.0.1 is in 127.0.0.0/8`},
+
+		// Negative keepalive settings, from each place they can come from.
+		{"negative --lcp-echo-interval", []string{"-I", "nosuchif0", "--lcp-echo-interval", "-5"}, "", "-lcp-echo-interval"},
+		{"negative --lcp-echo-failure", []string{"-I", "nosuchif0", "--lcp-echo-failure=-1"}, "", "-lcp-echo-failure"},
+		{"negative TOML lcp_echo_interval", nil, "interfaces = [\"nosuchif0\"]\nlcp_echo_interval = -5\n", "--lcp-echo-interval/lcp_echo_interval: -5 is negative"},
+		{"TOML lcp_echo_interval -1", nil, "interfaces = [\"nosuchif0\"]\nlcp_echo_interval = -1\n", "--lcp-echo-interval/lcp_echo_interval: -1 is negative"},
+		{"negative TOML lcp_echo_failure", nil, "interfaces = [\"nosuchif0\"]\nlcp_echo_failure = -3\n", "--lcp-echo-failure/lcp_echo_failure: -3 is negative"},
+		{"negative options lcp-echo-interval", []string{"-I", "nosuchif0", "-O", "OPTIONS:lcp-echo-interval -5\n"}, "", `-O/options_file: OPTIONS:1: lcp-echo-interval: "-5"`},
+		{"negative options lcp-echo-failure", []string{"-I", "nosuchif0", "-O", "OPTIONS:lcp-echo-failure -2\n"}, "", `-O/options_file: OPTIONS:1: lcp-echo-failure: "-2"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			args := tt.args
+			// "POOL:text" and "OPTIONS:text" stand for a file holding
+			// text; want names it as POOL or OPTIONS.
+			var args []string
+			want := tt.want
+			for _, a := range tt.args {
+				for _, kind := range []string{"POOL", "OPTIONS"} {
+					if body, ok := strings.CutPrefix(a, kind+":"); ok {
+						a = writeFile(t, strings.ToLower(kind), body)
+						want = strings.ReplaceAll(want, kind, a)
+					}
+				}
+				args = append(args, a)
+			}
 			if tt.toml != "" {
 				args = append([]string{"-c", writeFile(t, "c.toml", tt.toml)}, args...)
 			}
@@ -142,8 +183,8 @@ func TestBadInput(t *testing.T) {
 			if code != 2 {
 				t.Fatalf("exit %d, want 2 (stderr %q)", code, msg)
 			}
-			if strings.Count(msg, "\n") != 1 || !strings.Contains(msg, tt.want) {
-				t.Fatalf("stderr %q: want one line naming %q", msg, tt.want)
+			if strings.Count(msg, "\n") != 1 || !strings.Contains(msg, want) {
+				t.Fatalf("stderr %q: want one line naming %q", msg, want)
 			}
 		})
 	}
@@ -171,11 +212,21 @@ func TestSplitGetopt(t *testing.T) {
 	}
 }
 
+// TestMissingInterface: a nonexistent -I is bad input, refused with one
+// line and status 2 like every other, before any system change: a NAT
+// state file named on the same command line is neither written nor read.
 func TestMissingInterface(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	code := realMain([]string{"-O", writeFile(t, "options", ""), "-I", "nosuchif0"}, &stdout, &stderr)
-	if code != 1 || strings.Count(stderr.String(), "does not exist") != 1 {
-		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	state := filepath.Join(t.TempDir(), "nat.state")
+	code := realMain([]string{"-O", writeFile(t, "options", ""), "-I", "nosuchif0", "--nat-out", "nosuchwan0",
+		"--nat-state-file", state, "--ctl-socket", ""}, &stdout, &stderr)
+	msg := stderr.String()
+	if code != 2 || strings.Count(msg, "\n") != 1 || !strings.HasPrefix(msg, "pppoed: -I/interfaces: ") ||
+		!strings.Contains(msg, `interface "nosuchif0" does not exist`) {
+		t.Fatalf("exit %d, stderr %q: want status 2 and one line naming -I and the interface", code, msg)
+	}
+	if _, err := os.Stat(state); !os.IsNotExist(err) {
+		t.Errorf("the NAT state file exists after a refused start: %v", err)
 	}
 }
 

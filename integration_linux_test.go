@@ -285,11 +285,11 @@ func TestIntegrationInterfaceDownAtStart(t *testing.T) {
 func TestIntegrationMissingInterface(t *testing.T) {
 	l := newLab(t)
 	out, err := exec.Command("ip", "netns", "exec", l.srvNS, binPath, "-I", "nosuch0", "-O", l.emptyOptions()).CombinedOutput()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
-		t.Fatalf("exit %v, want status 1", err)
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
+		t.Fatalf("exit %v, want status 2 as for any bad input\n%s", err, out)
 	}
-	if !strings.Contains(string(out), `interface \"nosuch0\" does not exist`) || strings.Count(string(out), "\n") > 3 {
-		t.Fatalf("output:\n%s", out)
+	if string(out) != "pppoed: -I/interfaces: interface \"nosuch0\" does not exist\n" {
+		t.Fatalf("output %q: want one line naming -I and the interface", out)
 	}
 }
 

@@ -170,6 +170,68 @@ func TestIntegrationNAT(t *testing.T) {
 	}
 }
 
+// TestIntegrationNATLeftoverWithoutNATOut: after a SIGKILL, a start
+// without --nat-out still reads the state file, removes the rules the
+// killed pppoed added and restores the ip_forward it recorded, with a log
+// line; the state file of a process that still runs is left alone.
+func TestIntegrationNATLeftoverWithoutNATOut(t *testing.T) {
+	for _, backend := range []string{"nft", "iptables"} {
+		t.Run(backend, func(t *testing.T) {
+			l := newLab(t)
+			requireTool(t, backend)
+			_, srvWAN := l.addWAN()
+			before := ipForward(t, l.srvNS)
+			if before != "0" {
+				t.Fatalf("ip_forward is %s in a new namespace, want 0", before)
+			}
+			state := t.TempDir() + "/nat.state"
+			files := l.pppFiles("require-chap\n", "u * p *\n")
+			base := append(files, "-L", "10.0.0.1", "-R", "10.0.0.2", "--nat-state-file", state)
+			srv := l.startServer(append(base, "--nat-out", srvWAN, "--nat-backend", backend)...)
+			srv.cmd.Process.Kill()
+			<-srv.done
+			if ourRules(t, l.srvNS) == "" || ipForward(t, l.srvNS) != "1" {
+				t.Fatal("SIGKILL undid NAT: the crash case is not being tested")
+			}
+			if _, err := os.Stat(state); err != nil {
+				t.Fatalf("no state file after SIGKILL: %v", err)
+			}
+
+			srv2 := l.startServer(base...)
+			srv2.waitLog("found NAT state left by an earlier pppoed; started without --nat-out", time.Second)
+			srv2.waitLog("msg=\"NAT removed\" ip_forward=0", time.Second)
+			if left := ourRules(t, l.srvNS); left != "" {
+				t.Fatalf("the leftover rules are still there:\n%s", left)
+			}
+			if got := ipForward(t, l.srvNS); got != before {
+				t.Fatalf("ip_forward is %s, want the %s recorded", got, before)
+			}
+			if _, err := os.Stat(state); !os.IsNotExist(err) {
+				t.Errorf("state file left behind: %v", err)
+			}
+			srv2.stop()
+
+			// A state file whose writer still runs is no leftover.
+			sleep := exec.Command("sleep", "60")
+			if err := sleep.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { sleep.Process.Kill(); sleep.Wait() })
+			netns := strings.TrimSpace(nsOutput(t, l.srvNS, "readlink", "/proc/self/ns/net"))
+			body := "ip_forward=1\nbackend=" + backend + "\nwan=" + srvWAN + "\nowner=" + processIdentity(sleep.Process.Pid) + "\nnetns=" + netns + "\n"
+			if err := os.WriteFile(state, []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			srv3 := l.startServer(base...)
+			srv3.waitLog("the NAT state file belongs to a pppoed that still runs; leaving it", time.Second)
+			srv3.stop()
+			if b, err := os.ReadFile(state); err != nil || string(b) != body {
+				t.Errorf("a running owner's state file was changed: %q, %v", b, err)
+			}
+		})
+	}
+}
+
 func TestIntegrationNoNATNoChanges(t *testing.T) {
 	l := newLab(t)
 	requireTool(t, "nft")

@@ -117,6 +117,37 @@ func TestIntegrationSeedFilesAndPing(t *testing.T) {
 	}
 }
 
+// TestIntegrationSecretsFileWarnings: the secrets file's problems are
+// logged at start, each naming the file (and line); the broken line locks
+// out nobody else, and the login it breaks fails as a skipped entry.
+func TestIntegrationSecretsFileWarnings(t *testing.T) {
+	l := newLab(t)
+	args := l.pppFiles("require-chap\n", "alice * pw 10.0.0.300\nu * p *\n")
+	chap := args[3]
+	if err := os.Chmod(chap, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := l.startServer(append(args, "-R", "10.0.0.2", "-N", "4")...)
+	for _, want := range []string{
+		`level=WARN msg="` + chap + `:1: word 4: pppoe: bad address rule`,
+		`level=WARN msg="Warning - secret file ` + chap + ` has world and/or group access (mode 0644); chmod 600 it"`,
+	} {
+		if !strings.Contains(srv.log.String(), want) {
+			t.Errorf("the start log lacks %s", want)
+		}
+	}
+	c := l.startClient("-u", "u", "-p", "p")
+	c.waitLog("summary: 1 of 1 sessions up", 10*time.Second)
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	<-c.done
+	c2 := l.startClient("-u", "alice", "-p", "pw", "--timeout", "10s")
+	srv.waitLog(`user=alice method=chap reason="entry skipped: `+chap+`:1: word 4: pppoe: bad address rule`, 10*time.Second)
+	<-c2.done
+	if strings.Contains(srv.log.String(), "unknown user") {
+		t.Errorf("a failure logged as an unknown user:\n%s", srv.log.String())
+	}
+}
+
 func TestIntegrationWrongPassword(t *testing.T) {
 	l := newLab(t)
 	srv := l.startServer(append(l.pppFiles("require-chap\n"+seedLikeOptions, "alice * right *\n"), "-R", "10.0.0.2", "-N", "4")...)

@@ -169,10 +169,11 @@ func (l *lab) spawnServer(args ...string) *daemon {
 func (l *lab) spawnServerIn(ns, ifname string, args ...string) *daemon {
 	l.t.Helper()
 	full := []string{"netns", "exec", ns, binPath, "-I", ifname, "-C", "labAC"}
-	hasO, hasCtl := false, false
+	hasO, hasCtl, hasState := false, false, false
 	for _, a := range args {
 		hasO = hasO || a == "-O"
 		hasCtl = hasCtl || a == "--ctl-socket"
+		hasState = hasState || a == "--nat-state-file"
 	}
 	if !hasO {
 		full = append(full, "-O", l.emptyOptions())
@@ -180,6 +181,11 @@ func (l *lab) spawnServerIn(ns, ifname string, args ...string) *daemon {
 	if !hasCtl {
 		// Not the host's /var/run/pppoed: each daemon a socket of its own.
 		full = append(full, "--ctl-socket", filepath.Join(l.t.TempDir(), "pppoed.sock"))
+	}
+	if !hasState {
+		// Nor the host's NAT state file, which a start without --nat-out
+		// reads to undo what a killed pppoed left.
+		full = append(full, "--nat-state-file", filepath.Join(l.t.TempDir(), "nat.state"))
 	}
 	full = append(full, args...)
 	d := &daemon{t: l.t, log: &syncBuffer{}, done: make(chan struct{})}

@@ -60,6 +60,25 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "pool: %d addresses, %s .. %s\n", p.size(), p.remoteAddr(0), p.remoteAddr(poolSlot(p.size()-1)))
 		return 0
 	}
+	// The files and interfaces named are checked before the pid file,
+	// the TUN device or NAT touch the system, so bad input changes nothing.
+	if problems := secretsFileProblems(cfg); len(problems) > 0 {
+		if cfg.Strict {
+			for _, p := range problems {
+				fmt.Fprintf(stderr, "pppoed: --strict: %s\n", p)
+			}
+			return 2
+		}
+		cfg.warnings = append(cfg.warnings, problems...)
+	}
+	// A mistyped -I is bad input like any other: one line and status 2. A
+	// down interface is waited for later; only a missing one is refused.
+	for _, name := range cfg.Interfaces {
+		if _, err := ifaceInfo(name); err != nil {
+			fmt.Fprintf(stderr, "pppoed: -I/interfaces: %v\n", err)
+			return 2
+		}
+	}
 
 	log, closeLog, err := newLogger(cfg, stderr)
 	if err != nil {
@@ -192,6 +211,8 @@ func serve(ctx context.Context, cfg *config, log *logger, hup <-chan os.Signal) 
 				log.Error("removing NAT failed", "err", err)
 			}
 		}()
+	} else {
+		removeLeftoverNAT(ctx, cfg.NAT.StateFile, log)
 	}
 	var auth authenticator
 	var rad *radiusClient

@@ -11,7 +11,10 @@
 // its own that one rule each jumps to. Cleanup removes exactly that and
 // restores ip_forward. A state file remembers the original ip_forward, so a
 // restart after a crash still restores the right value, and setup replaces
-// leftovers instead of adding a second set.
+// leftovers instead of adding a second set. A restart without --nat-out
+// still reads the state file (removeLeftoverNAT): it removes what the
+// killed pppoed added and restores ip_forward, unless the file was written
+// in another network namespace or its writer still runs.
 //
 // The system's own tools do the work, through exec with an argv and a
 // timeout, never a shell; a failing command's output goes into the error.
@@ -23,6 +26,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -112,11 +116,11 @@ func setupNAT(ctx context.Context, cfg natConfig, pool *ipPool, mss int, log *lo
 		return nil, err
 	}
 	n.forward = strings.TrimSpace(string(cur))
-	if old, ok := n.readState(); ok {
+	if old, err := readNATState(cfg.StateFile); err == nil {
 		// A previous pppoed died without cleaning up: the value it
 		// recorded is the one to restore, not the 1 it left behind.
 		log.Warn("found NAT state left by an earlier pppoed; replacing its rules", "state_file", cfg.StateFile)
-		n.forward = old
+		n.forward = old.forward
 	}
 	if err := n.writeState(); err != nil {
 		return nil, err
@@ -236,13 +240,17 @@ func (n *nat) cleanup(ctx context.Context) error {
 			}
 		}
 	}
+	restored := true
 	if n.forward != "" {
 		if err := os.WriteFile(ipForwardPath, []byte(n.forward+"\n"), 0o644); err != nil {
 			errs = append(errs, fmt.Errorf("restore ip_forward: %w", err))
+			restored = false // the state file is the only record of it
 		}
 	}
-	if err := os.Remove(n.cfg.StateFile); err != nil && !os.IsNotExist(err) {
-		errs = append(errs, err)
+	if restored {
+		if err := os.Remove(n.cfg.StateFile); err != nil && !os.IsNotExist(err) {
+			errs = append(errs, err)
+		}
 	}
 	if len(errs) == 0 {
 		n.log.Info("NAT removed", "ip_forward", n.forward)
@@ -250,23 +258,122 @@ func (n *nat) cleanup(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-func (n *nat) readState() (string, bool) {
-	b, err := os.ReadFile(n.cfg.StateFile)
+// natState is what the state file records: the ip_forward to restore,
+// what was set up, and who wrote it (owner: the process, by pid and start
+// time, so a reused pid is not taken for it; netns: the network namespace,
+// whose rules and ip_forward these are).
+type natState struct {
+	forward, backend, wan string
+	owner, netns          string
+}
+
+// readNATState reads the state file at path. It fails for a missing file,
+// and for one without a valid ip_forward line.
+func readNATState(path string) (natState, error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return "", false
+		return natState{}, err
 	}
+	var st natState
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "ip_forward="); ok && (v == "0" || v == "1") {
-			return v, true
+		k, v, _ := strings.Cut(line, "=")
+		switch k {
+		case "ip_forward":
+			if v == "0" || v == "1" {
+				st.forward = v
+			}
+		case "backend":
+			st.backend = v
+		case "wan":
+			st.wan = v
+		case "owner":
+			st.owner = v
+		case "netns":
+			st.netns = v
 		}
 	}
-	return "", false
+	if st.forward == "" {
+		return natState{}, fmt.Errorf("%s: no ip_forward=0 or ip_forward=1 line", path)
+	}
+	return st, nil
 }
 
 func (n *nat) writeState() error {
 	if err := os.MkdirAll(filepath.Dir(n.cfg.StateFile), 0o755); err != nil {
 		return err
 	}
-	body := fmt.Sprintf("# written by pppoed; removed when it exits cleanly\nip_forward=%s\nbackend=%s\nwan=%s\n", n.forward, n.backend, n.cfg.WAN)
+	body := fmt.Sprintf("# written by pppoed; removed when it exits cleanly\nip_forward=%s\nbackend=%s\nwan=%s\nowner=%s\nnetns=%s\n",
+		n.forward, n.backend, n.cfg.WAN, processIdentity(os.Getpid()), netnsIdentity())
 	return os.WriteFile(n.cfg.StateFile, []byte(body), 0o644)
+}
+
+// processIdentity names a running process as "pid:starttime" (field 22 of
+// /proc/PID/stat, in clock ticks since boot), or "" if it is not running.
+func processIdentity(pid int) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return ""
+	}
+	// The command name (field 2) is in parentheses and may hold anything.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return ""
+	}
+	f := strings.Fields(string(b[i+1:])) // from field 3 on
+	if len(f) < 20 {
+		return ""
+	}
+	return strconv.Itoa(pid) + ":" + f[19]
+}
+
+// netnsIdentity names our network namespace by the inode of
+// /proc/self/ns/net (what "ip netns identify" compares), or "".
+func netnsIdentity() string {
+	l, err := os.Readlink("/proc/self/ns/net")
+	if err != nil {
+		return ""
+	}
+	return l // "net:[4026531840]"
+}
+
+// removeLeftoverNAT runs at a start without --nat-out. If the state file
+// says a pppoed set NAT up here and was killed before it could undo it
+// (SIGKILL, a crash), it removes those rules and restores the recorded
+// ip_forward, as a restart with --nat-out would before setting up its own:
+// dropping --nat-out from the configuration must not leave forwarding on
+// for good. A file written in another network namespace, or by a process
+// that still runs, is not a leftover and stays as it is.
+func removeLeftoverNAT(ctx context.Context, path string, log *logger) {
+	if path == "" {
+		return
+	}
+	st, err := readNATState(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return
+	case err != nil:
+		log.Warn("cannot read the NAT state file; leaving it", "state_file", path, "err", err)
+		return
+	case st.netns != "" && st.netns != netnsIdentity():
+		log.Info("the NAT state file is from another network namespace; leaving it", "state_file", path, "netns", st.netns)
+		return
+	}
+	if pid, _, ok := strings.Cut(st.owner, ":"); ok {
+		if p, err := strconv.Atoi(pid); err == nil && p != os.Getpid() && processIdentity(p) == st.owner {
+			log.Info("the NAT state file belongs to a pppoed that still runs; leaving it", "state_file", path, "pid", p)
+			return
+		}
+	}
+	n := &nat{cfg: natConfig{WAN: st.wan, StateFile: path}, backend: st.backend, forward: st.forward, log: log}
+	if n.backend != "nft" && n.backend != "iptables" {
+		if n.backend, err = pickNATBackend(ctx, "auto"); err != nil {
+			log.Warn("found NAT state left by an earlier pppoed, but cannot remove its rules", "state_file", path, "err", err)
+			return
+		}
+	}
+	log.Warn("found NAT state left by an earlier pppoed; started without --nat-out, so removing its rules and restoring ip_forward",
+		"state_file", path, "backend", n.backend, "wan", st.wan, "ip_forward", st.forward)
+	if err := n.cleanup(ctx); err != nil {
+		log.Warn("removing the NAT left by an earlier pppoed failed", "state_file", path, "err", err)
+	}
 }

@@ -91,7 +91,8 @@ func newRangePool(first netip.Addr, n int) (*ipPool, error) {
 //	l.l.l.l:r.r.r.r    client address r with its own server address l
 //
 // Blank lines and lines starting with # are skipped; anything else is an
-// error that names the line.
+// error that names the line, and so is an address in an unusable block
+// (loopback, 0.0.0.0/8, multicast, broadcast).
 func loadPoolFile(path string) (*ipPool, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -115,6 +116,11 @@ func loadPoolFile(path string) (*ipPool, error) {
 			if err1 != nil || err2 != nil {
 				return nil, bad("want local:remote IPv4 addresses")
 			}
+			for _, a := range []netip.Addr{la, ra} {
+				if _, why, ok := unusableIn(a, 1); ok {
+					return nil, bad(fmt.Sprintf("%s is in %s", a, why))
+				}
+			}
 			remote = append(remote, addrU32(ra))
 			local = append(local, addrU32(la))
 			hasLocal = true
@@ -130,6 +136,9 @@ func loadPoolFile(path string) (*ipPool, error) {
 			if hi < lo {
 				lo, hi = hi, lo
 			}
+			if a, why, ok := unusableIn(u32addr(base|lo), int(hi-lo+1)); ok {
+				return nil, bad(fmt.Sprintf("%s is in %s", a, why))
+			}
 			for d := lo; d <= hi; d++ {
 				remote = append(remote, base|d)
 				local = append(local, 0)
@@ -138,6 +147,9 @@ func loadPoolFile(path string) (*ipPool, error) {
 			a, err := parseIPv4(s)
 			if err != nil {
 				return nil, bad("not an IPv4 address")
+			}
+			if _, why, ok := unusableIn(a, 1); ok {
+				return nil, bad(fmt.Sprintf("%s is in %s", a, why))
 			}
 			remote = append(remote, addrU32(a))
 			local = append(local, 0)
@@ -315,6 +327,37 @@ func (p *ipPool) unlink(s poolSlot) {
 	p.inUse[s] = true
 	p.freeIn[g]--
 	p.nfree--
+}
+
+// unusableBlocks are the IPv4 blocks that can be neither end of a PPP
+// link, in ascending order: "this network" and loopback, which RFC 1122
+// §3.2.1.3 forbids as a source or destination on the wire; multicast
+// (RFC 5771); and the limited broadcast address (RFC 919). pppd refuses
+// loopback, multicast and broadcast for a peer too (bad_ip_adrs in ipcp.c).
+var unusableBlocks = []struct {
+	first, last uint32
+	what        string
+}{
+	{0x00000000, 0x00ffffff, "0.0.0.0/8 (this network)"},
+	{0x7f000000, 0x7fffffff, "127.0.0.0/8 (loopback)"},
+	{0xe0000000, 0xefffffff, "224.0.0.0/4 (multicast)"},
+	{0xffffffff, 0xffffffff, "255.255.255.255 (broadcast)"},
+}
+
+// unusableIn returns the lowest of the n addresses counting up from first
+// that lies in an unusable block, and that block; ok is false if none does.
+func unusableIn(first netip.Addr, n int) (a netip.Addr, block string, ok bool) {
+	if n < 1 {
+		return netip.Addr{}, "", false
+	}
+	lo := uint64(addrU32(first))
+	hi := lo + uint64(n) - 1
+	for _, b := range unusableBlocks {
+		if lo <= uint64(b.last) && hi >= uint64(b.first) {
+			return u32addr(uint32(max(lo, uint64(b.first)))), b.what, true
+		}
+	}
+	return netip.Addr{}, "", false
 }
 
 func addrU32(a netip.Addr) uint32 {

@@ -39,11 +39,22 @@
 //   - After the address column, accel-ppp's rate column: "down/up" in
 //     kbit/s ("alice * pw * 2048/512"), the entry's rate limit.
 //
-// Stricter than pppd: pppd skips malformed lines and warns about a bad
-// address word at login time; here either fails the load with path:line,
-// so a typo cannot silently lock a user out or let them in. Host and network
-// names, the "/nn+" unit-number form and per-peer options after "--" are
-// not supported and fail the load too.
+// A line that does not parse is skipped and reported with path:line, as
+// pppd skips malformed lines, but never silently: loadSecrets returns the
+// lines it skipped with the entries it read. A skipped line keeps its
+// client and server columns when it got that far, so that the user it was
+// meant for is refused for what happened ("entry skipped: path:line: …"),
+// not as an unknown user, and a "*" line further down does not stand in
+// for it. An unterminated quote swallows the rest of the file; the lines
+// before it still serve. pppd warns about a bad address word only at login
+// time; here it makes the line skipped at once. Host and network names,
+// the "/nn+" unit-number form and per-peer options after "--" are not
+// supported and skip the line too.
+//
+// A file that changes later (or on a reload) is stricter than the first
+// read: a new version with a skipped line is refused whole and what was
+// read before stays, unless that was nothing worth keeping
+// (secretsCache.get).
 //
 // No secret is ever printed: secret, secretEntry and secretsFile redact it in
 // String, Format and LogValue, and parse errors name a line and a word
@@ -61,6 +72,7 @@ import (
 	"io/fs"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -220,15 +232,28 @@ func (e secretEntry) forbidsAddr() bool {
 	return true
 }
 
+// skippedEntry is an entry that did not parse. cols holds its client and
+// server columns, as far as the line got (0, 1 or 2 words); a line without
+// a server column matches any server, as "*" does.
+type skippedEntry struct {
+	err  *secretsError
+	cols []string
+	rest bool // an unterminated quote: every later line was lost with it
+}
+
 // secretsFile is a parsed secrets file. It is immutable.
 type secretsFile struct {
 	path    string
 	entries []secretEntry
+	skipped []skippedEntry // in file order
 }
 
 // String, Format and LogValue have value receivers so that both
 // secretsFile and *secretsFile print without their secrets.
 func (f secretsFile) String() string {
+	if len(f.skipped) > 0 {
+		return fmt.Sprintf("%s: %d entries, %d lines skipped", f.path, len(f.entries), len(f.skipped))
+	}
 	return fmt.Sprintf("%s: %d entries", f.path, len(f.entries))
 }
 
@@ -238,7 +263,9 @@ func (f secretsFile) logFields() []any { return []any{"path", f.path, "entries",
 
 // loadSecrets reads and parses the secrets file at path. A missing file is
 // an empty set, as in pppd, where it simply means nobody can authenticate.
-func loadSecrets(path string) (*secretsFile, error) {
+// As parseSecrets, it returns the entries it read even when some lines
+// were skipped; f is nil only when the file cannot be read.
+func loadSecrets(path string) (f *secretsFile, err error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &secretsFile{path: path}, nil
@@ -250,48 +277,70 @@ func loadSecrets(path string) (*secretsFile, error) {
 }
 
 // parseSecrets parses a secrets file; path only names it in errors and in
-// the result.
-func parseSecrets(r io.Reader, path string) (*secretsFile, error) {
+// the result. A line that does not parse is skipped: f holds every entry
+// that did, and err joins one *secretsError for each line skipped (nil if
+// none was). f is nil only when r fails.
+func parseSecrets(r io.Reader, path string) (f *secretsFile, err error) {
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	f := &secretsFile{path: path}
+	f = &secretsFile{path: path}
+	skip := func(line int, err error, words []string, rest bool) {
+		f.skipped = append(f.skipped, skippedEntry{
+			err:  &secretsError{path: path, line: line, err: err},
+			cols: slices.Clone(words[:min(len(words), 2)]),
+			rest: rest,
+		})
+	}
 	sc := wordScanner{b: b, line: 1}
 	var words []string
 	line := 0
-	flush := func() error {
+	flush := func() {
 		if words == nil {
-			return nil
+			return
 		}
 		e, err := parseSecretEntry(words, line)
-		words = nil
 		if err != nil {
-			return &secretsError{path: path, line: line, err: err}
+			skip(line, err, words, false)
+		} else {
+			f.entries = append(f.entries, e)
 		}
-		f.entries = append(f.entries, e)
-		return nil
+		words = nil
 	}
 	for {
 		w, wline, newline, ok, err := sc.next()
 		if err != nil {
-			return nil, &secretsError{path: path, line: wline, err: err}
+			// The open quote ran to the end of the input: this entry
+			// and everything after it are lost.
+			if newline || words == nil {
+				flush()
+				words, line = nil, wline
+			}
+			skip(wline, err, words, true)
+			words = nil
+			break
 		}
 		if !ok {
 			break
 		}
 		if newline || words == nil {
-			if err := flush(); err != nil {
-				return nil, err
-			}
+			flush()
 			words, line = []string{}, wline
 		}
 		words = append(words, w)
 	}
-	if err := flush(); err != nil {
-		return nil, err
+	flush()
+	return f, f.skippedErr()
+}
+
+// skippedErr joins the errors of the skipped lines, or is nil.
+func (f *secretsFile) skippedErr() error {
+	errs := make([]error, len(f.skipped))
+	for i, s := range f.skipped {
+		errs[i] = s.err
 	}
-	return f, nil
+	return errors.Join(errs...)
 }
 
 // parseSecretEntry turns one entry's words into a secretEntry.
@@ -396,39 +445,92 @@ func readIndirectSecret(path string) (secret, error) {
 	return secret(w), nil
 }
 
-// lookup finds the entry for client (the peer's name) authenticating to
-// server (our name). pppd's precedence: an exact client+server match beats
-// a wildcard one; among equals the first line wins. Names compare exactly,
-// case included (strcmp).
-func (f *secretsFile) lookup(client, server string) (secretEntry, bool) {
+// matchScore says how well an entry's client and server columns fit the
+// client (the peer's name) authenticating to server (our name), or -1 if
+// they do not. pppd's precedence: an exact client+server match beats a
+// wildcard one (scan_authfile's NONWILD_CLIENT and NONWILD_SERVER bits).
+// Names compare exactly, case included (strcmp).
+func matchScore(eClient, eServer, client, server string) int {
 	const (
 		nonwildServer = 1 << iota
 		nonwildClient
 	)
-	best, bestScore := -1, -1
+	score := 0
+	switch eClient {
+	case "*":
+	case client:
+		score |= nonwildClient
+	default:
+		return -1
+	}
+	switch eServer {
+	case "*":
+	case server:
+		score |= nonwildServer
+	default:
+		return -1
+	}
+	return score
+}
+
+// lookup finds the entry for client authenticating to server, by
+// matchScore; among equals the first line wins.
+func (f *secretsFile) lookup(client, server string) (secretEntry, bool) {
+	i, _ := f.bestEntry(client, server)
+	if i < 0 {
+		return secretEntry{}, false
+	}
+	return f.entries[i], true
+}
+
+func (f *secretsFile) bestEntry(client, server string) (best, bestScore int) {
+	best, bestScore = -1, -1
 	for i := range f.entries {
 		e := &f.entries[i]
-		score := 0
-		switch e.client {
-		case "*":
-		case client:
-			score |= nonwildClient
-		default:
-			continue
-		}
-		switch e.server {
-		case "*":
-		case server:
-			score |= nonwildServer
-		default:
-			continue
-		}
-		if score > bestScore {
+		if score := matchScore(e.client, e.server, client, server); score > bestScore {
 			best, bestScore = i, score
 		}
 	}
-	if best < 0 {
-		return secretEntry{}, false
+	return best, bestScore
+}
+
+// match is lookup over the skipped lines too. When the line pppd's
+// precedence would pick for client is one that was skipped, it returns
+// that line's error and no entry: the login fails for what happened, and
+// a "*" line does not stand in for the broken one.
+func (f *secretsFile) match(client, server string) (secretEntry, *secretsError, bool) {
+	best, bestScore := f.bestEntry(client, server)
+	var skipped *secretsError
+	skippedScore := -1
+	for _, s := range f.skipped {
+		if len(s.cols) == 0 {
+			continue // not even the client column was read
+		}
+		eServer := "*"
+		if len(s.cols) > 1 {
+			eServer = s.cols[1]
+		}
+		if score := matchScore(s.cols[0], eServer, client, server); score > skippedScore {
+			skipped, skippedScore = s.err, score
+		}
 	}
-	return f.entries[best], true
+	switch {
+	case skipped != nil && (skippedScore > bestScore || (skippedScore == bestScore && skipped.line < f.entries[best].line)):
+		return secretEntry{}, skipped, false
+	case best < 0:
+		return secretEntry{}, nil, false
+	}
+	return f.entries[best], nil, true
+}
+
+// lostTo returns the error of a skipped line that may have hidden any
+// client's entry: one whose client column could not be read, or an open
+// quote that swallowed the lines after it. It is nil if there is none.
+func (f *secretsFile) lostTo() *secretsError {
+	for _, s := range f.skipped {
+		if len(s.cols) == 0 || s.rest {
+			return s.err
+		}
+	}
+	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // seedSecrets is the chap-secrets file the seed installation ships.
@@ -488,12 +489,29 @@ func FuzzParseSecrets(f *testing.F) {
 			t.Skip("reads files")
 		}
 		sf, err := parseSecrets(strings.NewReader(text), "fuzz")
+		if sf == nil {
+			t.Fatalf("no file for a reader that cannot fail: %v", err)
+		}
+		if (err != nil) != (len(sf.skipped) > 0) {
+			t.Fatalf("err %v with %d lines skipped", err, len(sf.skipped))
+		}
 		if err != nil {
 			var se *secretsError
 			if !errors.As(err, &se) || se.line < 1 {
 				t.Fatalf("error %v is not a *secretsError with a line", err)
 			}
-			return
+		}
+		// Skipped lines and entries are disjoint, and both in file order;
+		// only the last skipped line can have swallowed the rest.
+		lines := map[int]bool{}
+		for i, s := range sf.skipped {
+			if s.err.line < 1 || lines[s.err.line] || (i > 0 && s.err.line <= sf.skipped[i-1].err.line) || len(s.cols) > 2 {
+				t.Fatalf("skipped line %d out of order or repeated: %v", s.err.line, sf.skipped)
+			}
+			if s.rest && i != len(sf.skipped)-1 {
+				t.Fatalf("an open quote at line %d is not the last skipped line", s.err.line)
+			}
+			lines[s.err.line] = true
 		}
 		last := 0
 		for _, e := range sf.entries {
@@ -501,6 +519,12 @@ func FuzzParseSecrets(f *testing.F) {
 				t.Fatalf("line %d after %d", e.line, last)
 			}
 			last = e.line
+			if lines[e.line] {
+				t.Fatalf("line %d both an entry and skipped", e.line)
+			}
+			if n := len(sf.skipped); n > 0 && sf.skipped[n-1].rest && e.line >= sf.skipped[n-1].err.line {
+				t.Fatalf("entry at line %d inside an open quote from line %d", e.line, sf.skipped[n-1].err.line)
+			}
 			out := fmt.Sprint(e) + fmt.Sprintf("%#v", e)
 			if len(e.secret) >= 4 && strings.Contains(out, string(e.secret)) &&
 				!strings.Contains(fmt.Sprintf("%q %q %v %s", e.client, e.server, e.addrs, redacted), string(e.secret)) {
@@ -511,4 +535,306 @@ func FuzzParseSecrets(f *testing.F) {
 			_ = e.forbidsAddr()
 		}
 	})
+}
+
+// TestParseSecretsSkipsBadLines: a line that does not parse is skipped and
+// reported with path:line; the lines before and after it still serve, and
+// the skipped line keeps the columns it got as far as.
+func TestParseSecretsSkipsBadLines(t *testing.T) {
+	text := `alice * pw 10.0.0.300
+bob * pw2 *
+carol
+dave * pw4 * -- mru 1400
+erin * pw5 10.0.0.9
+frank * "hunter2 xyzzy *
+gina * pw7 *
+`
+	f, err := parseSecrets(strings.NewReader(text), "/etc/ppp/chap-secrets")
+	if f == nil {
+		t.Fatalf("no entries at all for a file with bad lines: %v", err)
+	}
+	if got := mapSlice(f.entries, func(e secretEntry) string { return e.client }); !slices.Equal(got, []string{"bob", "erin"}) {
+		t.Errorf("entries %q, want bob and erin (gina is inside frank's open quote)", got)
+	}
+	type skip struct {
+		line int
+		err  error
+		cols string
+		rest bool
+	}
+	want := []skip{
+		{1, errSecretsAddr, "alice *", false},
+		{3, errSecretsShort, "carol", false},
+		{4, errSecretsOptions, "dave *", false},
+		{6, errUnterminatedQuote, "frank *", true},
+	}
+	got := mapSlice(f.skipped, func(s skippedEntry) skip {
+		return skip{s.err.line, s.err.err, strings.Join(s.cols, " "), s.rest}
+	})
+	if !slices.EqualFunc(got, want, func(g, w skip) bool {
+		return g.line == w.line && errors.Is(g.err, w.err) && g.cols == w.cols && g.rest == w.rest
+	}) {
+		show := func(s skip) string { return fmt.Sprintf("line %d %q (%v) rest=%v", s.line, s.cols, s.err, s.rest) }
+		t.Fatalf("skipped\n got %q\nwant %q", mapSlice(got, show), mapSlice(want, show))
+	}
+	for _, w := range want {
+		if !errors.Is(err, w.err) {
+			t.Errorf("err %v does not carry %v", err, w.err)
+		}
+		if prefix := fmt.Sprintf("/etc/ppp/chap-secrets:%d: ", w.line); !strings.Contains(err.Error(), prefix) {
+			t.Errorf("err %q lacks %q", err, prefix)
+		}
+	}
+	for _, s := range []string{"hunter2", "xyzzy", "pw2", "10.0.0.300"} {
+		if strings.Contains(err.Error(), s) || strings.Contains(fmt.Sprint(f), s) {
+			t.Errorf("%q leaks file text %q", err, s)
+		}
+	}
+	if _, err := parseSecrets(strings.NewReader("alice * pw *\n"), "x"); err != nil {
+		t.Errorf("a good file: %v", err)
+	}
+}
+
+// TestSecretsMatchSkipped: the line pppd's precedence would pick wins even
+// when it was skipped, so a broken line for alice fails her login instead
+// of letting a "*" line stand in; a lower-precedence broken line does not
+// shadow a good one.
+func TestSecretsMatchSkipped(t *testing.T) {
+	f, _ := parseSecrets(strings.NewReader(`alice * pw bogus
+* * any *
+bob pppoed pw2 *
+bob * pw3 nonsense
+carol other pw *
+carol
+`), "cs")
+	tests := []struct {
+		client      string
+		wantEntry   int // the line of the entry found; 0 for none
+		wantSkipped int // the line of the skipped one that wins; 0 for none
+	}{
+		{"alice", 0, 1},
+		{"bob", 3, 0},   // exact server beats the skipped "bob *"
+		{"carol", 0, 6}, // a lone client column matches any server
+		{"dave", 2, 0},
+	}
+	for _, tt := range tests {
+		e, skipped, ok := f.match(tt.client, "pppoed")
+		gotEntry, gotSkipped := 0, 0
+		if ok {
+			gotEntry = e.line
+		}
+		if skipped != nil {
+			gotSkipped = skipped.line
+		}
+		if gotEntry != tt.wantEntry || gotSkipped != tt.wantSkipped {
+			t.Errorf("match(%q): entry line %d, skipped line %d; want %d, %d", tt.client, gotEntry, gotSkipped, tt.wantEntry, tt.wantSkipped)
+		}
+	}
+}
+
+// TestSecretsLoginFailureReason: one bad line locks out nobody else, and
+// the login it breaks fails as "entry skipped: path:line: …", not as an
+// unknown user.
+func TestSecretsLoginFailureReason(t *testing.T) {
+	dir := t.TempDir()
+	chap := filepath.Join(dir, "chap-secrets")
+	pap := filepath.Join(dir, "pap-secrets")
+	writeTestFile(t, chap, "alice * pw 10.0.0.300\nbob * pw2 *\n")
+	writeTestFile(t, pap, "erin * pw5 *\nfrank * \"pw6 *\ngina * pw7 *\n")
+	cfg := testConfig(t, func(c *config) { c.CHAPSecrets, c.PAPSecrets = chap, pap })
+	a := newSecretsAuthenticator(cfg, "pppoed", testLogger(t), time.Now)
+	tests := []struct {
+		user, pw   string
+		wantOK     bool
+		wantReason string
+	}{
+		{"bob", "pw2", true, ""},
+		{"erin", "pw5", true, ""},
+		{"alice", "pw", false, "entry skipped: " + chap + ":1: word 4: pppoe: bad address rule"},
+		{"frank", "pw6", false, "entry skipped: " + pap + ":2: pppoe: unterminated quote"},
+		{"gina", "pw7", false, "unknown user, but a secrets line was skipped that may have held the entry: " + pap + ":2: "},
+		{"bob", "wrong", false, "wrong password"},
+	}
+	for _, tt := range tests {
+		res := a.check(&authRequest{method: authPAP, user: tt.user, password: []byte(tt.pw)})
+		if res.ok != tt.wantOK || !strings.HasPrefix(res.reason, tt.wantReason) {
+			t.Errorf("PAP %s: ok %v reason %q; want %v, %q", tt.user, res.ok, res.reason, tt.wantOK, tt.wantReason)
+		}
+	}
+	// CHAP reads chap-secrets only: no skipped line hides an unknown user.
+	res := a.check(&authRequest{method: authCHAP, user: "gina", challenge: make([]byte, 16), response: make([]byte, 16)})
+	if res.ok || res.reason != "unknown user" {
+		t.Errorf("CHAP gina: %+v, want unknown user", res)
+	}
+	res = a.check(&authRequest{method: authCHAP, user: "alice", challenge: make([]byte, 16), response: make([]byte, 16)})
+	if res.ok || !strings.HasPrefix(res.reason, "entry skipped: "+chap+":1: ") {
+		t.Errorf("CHAP alice: %+v, want her skipped line", res)
+	}
+}
+
+// TestSecretsFileProblems: at start, each secrets file an enabled method
+// needs is checked, and each problem is one line naming the file.
+func TestSecretsFileProblems(t *testing.T) {
+	tests := []struct {
+		name    string
+		options string
+		chap    string // file contents; "" for no file, "DIR" for a directory
+		pap     string
+		mode    os.FileMode
+		want    []string // each a substring of one line, in order; CHAP and PAP stand for the paths
+	}{
+		{name: "all good", options: "", chap: "alice * pw *\n", pap: "bob * pw *\n", mode: 0o600},
+		{name: "CHAP without chap-secrets", options: "require-chap\n", pap: "bob * pw *\n", mode: 0o600,
+			want: []string{"secrets file CHAP does not exist: every CHAP login will fail"}},
+		{name: "every method, only pap-secrets", options: "", pap: "bob * pw *\n", mode: 0o600,
+			want: []string{"secrets file CHAP does not exist: every MS-CHAPv2 and CHAP login will fail"}},
+		{name: "PAP with only chap-secrets", options: "require-pap\n", chap: "alice * pw *\n", mode: 0o600},
+		{name: "PAP with only pap-secrets", options: "require-pap\n", pap: "bob * pw *\n", mode: 0o600},
+		{name: "PAP without either", options: "require-pap\n", mode: 0o600,
+			want: []string{"neither secrets file PAP nor CHAP exists: every PAP login will fail"}},
+		{name: "unreadable pap-secrets", options: "require-pap\n", chap: "alice * pw *\n", pap: "DIR", mode: 0o600,
+			want: []string{"cannot read secrets file PAP: is a directory"}},
+		{name: "unreadable chap-secrets", options: "require-mschap-v2\n", chap: "DIR", mode: 0o600,
+			want: []string{"cannot read secrets file CHAP: is a directory"}},
+		{name: "bad lines", options: "require-chap\n", chap: "alice * pw 10.0.0.300\nbob * pw *\ncarol\n", mode: 0o600,
+			want: []string{"CHAP:1: word 4: pppoe: bad address rule", "CHAP:3: pppoe: want client, server and secret on one line: line skipped"}},
+		{name: "group readable", options: "require-chap\n", chap: "alice * pw *\n", mode: 0o640,
+			want: []string{"Warning - secret file CHAP has world and/or group access (mode 0640)"}},
+		{name: "world readable pap-secrets", options: "require-pap\n", pap: "bob * pw *\n", mode: 0o604,
+			want: []string{"Warning - secret file PAP has world and/or group access (mode 0604)"}},
+		{name: "no authentication", options: "noauth\n", chap: "alice * pw bogus\n", mode: 0o644},
+		{name: "PAP only: chap-secrets still read", options: "require-pap\n", chap: "alice\n", pap: "bob * pw *\n", mode: 0o600,
+			want: []string{"CHAP:1: "}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			chap, pap := filepath.Join(dir, "chap-secrets"), filepath.Join(dir, "pap-secrets")
+			for _, f := range []struct{ path, body string }{{chap, tt.chap}, {pap, tt.pap}} {
+				switch f.body {
+				case "":
+				case "DIR":
+					if err := os.Mkdir(f.path, 0o700); err != nil {
+						t.Fatal(err)
+					}
+				default:
+					if err := os.WriteFile(f.path, []byte(f.body), tt.mode); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.Chmod(f.path, tt.mode); err != nil { // past the umask
+						t.Fatal(err)
+					}
+				}
+			}
+			cfg := testConfig(t, func(c *config) {
+				c.CHAPSecrets, c.PAPSecrets = chap, pap
+				c.OptionsFile = filepath.Join(dir, "options")
+				writeTestFile(t, c.OptionsFile, tt.options)
+			})
+			got := secretsFileProblems(cfg)
+			if len(got) != len(tt.want) {
+				t.Fatalf("problems %q, want %d like %q", got, len(tt.want), tt.want)
+			}
+			for i, w := range tt.want {
+				w = strings.NewReplacer("CHAP:", chap+":", "PAP:", pap+":", "file CHAP", "file "+chap, "file PAP", "file "+pap,
+					"nor CHAP", "nor "+chap).Replace(w)
+				if !strings.Contains(got[i], w) {
+					t.Errorf("problem %d = %q, want it to contain %q", i, got[i], w)
+				}
+			}
+		})
+	}
+}
+
+// TestStrictSecrets: with --strict (or strict = true), a secrets problem
+// found at start is an error: one line each and status 2, before the
+// interfaces are even looked at. Without it, the same start goes on to the
+// next check.
+func TestStrictSecrets(t *testing.T) {
+	dir := t.TempDir()
+	chap := filepath.Join(dir, "chap-secrets")
+	opts := writeFile(t, "options", "require-chap\n")
+	base := []string{"-O", opts, "-I", "nosuchif0", "--chap-secrets", chap, "--ctl-socket", ""}
+	toml := writeFile(t, "strict.toml", "strict = true\n")
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"--strict", append([]string{"--strict"}, base...), "pppoed: --strict: secrets file " + chap + " does not exist: every CHAP login will fail\n"},
+		{"strict = true", append([]string{"-c", toml}, base...), "pppoed: --strict: secrets file " + chap + " does not exist: every CHAP login will fail\n"},
+		{"not strict", base, "pppoed: -I/interfaces: interface \"nosuchif0\" does not exist\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if code := realMain(tt.args, &stdout, &stderr); code != 2 || stderr.String() != tt.want {
+				t.Fatalf("exit %d, stderr %q; want 2 and %q", code, stderr.String(), tt.want)
+			}
+		})
+	}
+	// Every problem gets its line.
+	writeTestFile(t, chap, "alice * pw bogus\nbob\n")
+	os.Chmod(chap, 0o644)
+	var stdout, stderr bytes.Buffer
+	code := realMain(append([]string{"--strict"}, base...), &stdout, &stderr)
+	lines := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n")
+	if code != 2 || len(lines) != 3 || !strings.HasPrefix(lines[0], "pppoed: --strict: "+chap+":1: ") ||
+		!strings.HasPrefix(lines[1], "pppoed: --strict: "+chap+":2: ") || !strings.Contains(lines[2], "world and/or group access") {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr.String())
+	}
+}
+
+// TestSecretsCreatedWithBadLine: a secrets file that was missing at start
+// and then appears with a bad line is taken with that line skipped, at
+// login and on reload alike, as there is nothing to keep; a later change
+// with a bad line is refused whole and what was read stays.
+func TestSecretsCreatedWithBadLine(t *testing.T) {
+	for _, viaReload := range []bool{false, true} {
+		t.Run(fmt.Sprintf("reload=%v", viaReload), func(t *testing.T) {
+			dir := t.TempDir()
+			chap := filepath.Join(dir, "chap-secrets")
+			cfg := testConfig(t, func(c *config) { c.CHAPSecrets, c.PAPSecrets = chap, filepath.Join(dir, "pap-secrets") })
+			var log bytes.Buffer
+			clock := time.Unix(1e9, 0)
+			a := newSecretsAuthenticator(cfg, "pppoed", newTextLogger(levelDebug, &log), func() time.Time { return clock })
+			login := func(user, pw string) authResult {
+				return a.check(&authRequest{method: authPAP, user: user, password: []byte(pw)})
+			}
+			if res := login("bob", "pw2"); res.ok || res.reason != "unknown user" {
+				t.Fatalf("bob before the file exists: %+v", res)
+			}
+			writeTestFile(t, chap, "alice * pw 10.0.0.300\nbob * pw2 *\n")
+			if viaReload {
+				if msg, err := a.reload(); err != nil || !strings.Contains(msg, chap+": 1 entries, was 0") {
+					t.Fatalf("reload: %q, %v", msg, err)
+				}
+				if want := chap + ":1: word 4: pppoe: bad address rule"; !strings.Contains(log.String(), want) {
+					t.Errorf("the reload log lacks %q:\n%s", want, log.String())
+				}
+			}
+			if res := login("bob", "pw2"); !res.ok {
+				t.Fatalf("bob locked out by alice's bad line: %+v", res)
+			}
+			if res := login("alice", "pw"); res.ok || !strings.HasPrefix(res.reason, "entry skipped: "+chap+":1: ") {
+				t.Errorf("alice: %+v", res)
+			}
+
+			writeTestFile(t, chap, "bob * pw2 *\ncarol\ndave * pw4 *\n")
+			clock = clock.Add(time.Minute) // past the warnings' rate limit
+			if viaReload {
+				if _, err := a.reload(); err == nil || !strings.Contains(err.Error(), chap+":2: ") {
+					t.Fatalf("a reload took a changed file with a bad line: %v", err)
+				}
+			}
+			if res := login("dave", "pw4"); res.ok {
+				t.Errorf("a changed file with a bad line was taken")
+			}
+			if res := login("bob", "pw2"); !res.ok {
+				t.Errorf("bob refused after a refused change: %+v", res)
+			}
+			if !viaReload && !strings.Contains(log.String(), `msg="secrets file refused; keeping what was read before"`) {
+				t.Errorf("no refusal logged:\n%s", log.String())
+			}
+		})
+	}
 }

@@ -447,6 +447,37 @@ func TestReload(t *testing.T) {
 	}
 }
 
+// TestAuthFailureSkippedLine: a login whose secrets line was skipped is
+// logged as that, with the file and line, not as an unknown user; and a
+// reload that would bring in a file with a skipped line is refused whole,
+// keeping the entries read at start.
+func TestAuthFailureSkippedLine(t *testing.T) {
+	h := newFakeHarness(t, "require-pap\n", nil, func(c *config) {
+		writeTestFile(t, c.CHAPSecrets, "alice * pw 10.0.0.300\nbob * pw2 *\n")
+	})
+	h.openLCP()
+	h.feed(protoPAP, papAuthReq, 1, append(append(append([]byte{5}, "alice"...), 2), "pw"...))
+	log := h.log.String()
+	want := `user=alice method=pap reason="entry skipped: ` + h.s.cfg.CHAPSecrets + `:1: word 4: pppoe: bad address rule`
+	if !strings.Contains(log, `msg="authentication failed"`) || !strings.Contains(log, want) || strings.Contains(log, "unknown user") {
+		t.Fatalf("want %s in the log:\n%s", want, log)
+	}
+
+	writeTestFile(t, h.s.cfg.CHAPSecrets, "alice * pw 10.0.0.300\nbob * pw2 *\ncarol * pw3 *\n")
+	h.s.events.post(reloadRequest{})
+	h.settle()
+	a := h.s.auth.(*secretsAuthenticator)
+	if res := a.check(&authRequest{method: authPAP, user: "carol", password: []byte("pw3")}); res.ok {
+		t.Errorf("a reload took a file with a skipped line")
+	}
+	if res := a.check(&authRequest{method: authPAP, user: "bob", password: []byte("pw2")}); !res.ok {
+		t.Errorf("bob, read at start, refused after a refused reload: %+v", res)
+	}
+	if !strings.Contains(h.log.String(), "secrets refused") {
+		t.Errorf("no refusal logged:\n%s", h.log.String())
+	}
+}
+
 // TestRefusedPADRLogLimited: a client replaying a PADR that is refused is
 // counted every time and logged at most once a second.
 func TestRefusedPADRLogLimited(t *testing.T) {

@@ -35,6 +35,7 @@ func hotPaths(tb testing.TB) map[string]func() {
 	// From here on, writes go to a sink that keeps the last frame without
 	// allocating, so the measurement sees only the server's own work.
 	ifc.disc = &sinkLink{}
+	ifc.discW = ifc.disc
 	ifc.sess, ifc.sessW = ifc.disc, ifc.disc
 
 	return map[string]func(){

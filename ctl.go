@@ -30,6 +30,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -339,6 +340,7 @@ func (s *server) answerCtl(req *ctlRequest) ctlReply {
 				rep.Sessions = append(rep.Sessions, sess.info())
 			}
 		})
+		slices.SortFunc(rep.Sessions, func(a, b sessionInfo) int { return int(a.SID) - int(b.SID) })
 		return rep
 	case "stat":
 		st := s.statInfo()

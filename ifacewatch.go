@@ -118,6 +118,7 @@ func (s *server) ifaceGone(ifc *iface, why string) {
 		}
 	})
 	s.reap()
+	s.flush() // what is queued for it fails, and is counted
 	ifc.gone, ifc.goneAt = true, s.clock
 	ifc.closeSockets()
 	s.log.Warn("interface gone; its sessions ended, waiting for it to come back", "iface", ifc.name, "why", why,
@@ -143,10 +144,12 @@ func (s *server) ifaceBack(i int) {
 		"mac", ifc.mac.String(), "after", s.clock.Sub(old.goneAt).Round(time.Millisecond))
 }
 
-// startReaders starts the readers of ifc's sockets.
+// startReaders gives the loop its writers on ifc's sockets, batching where
+// the socket can, and starts their readers.
 func (s *server) startReaders(ifc *iface) {
+	ifc.discW = loopWriter(ifc.disc)
 	if ifc.sess != nil {
-		ifc.sessW = ifc.sess
+		ifc.sessW = loopWriter(ifc.sess)
 		if ifc.dataW == nil {
 			ifc.dataW = ifc.sess.newWriter()
 		}
@@ -157,6 +160,15 @@ func (s *server) startReaders(ifc *iface) {
 		s.wg.Add(1)
 		go s.runReader(ifc, ifc.sess, rxSession)
 	}
+}
+
+func loopWriter(l link) frameWriter {
+	if b, ok := l.(batchLink); ok {
+		if w := b.newBatchWriter(); w != nil {
+			return w
+		}
+	}
+	return l
 }
 
 // checkIfaceWait stops the server if an interface has been gone for

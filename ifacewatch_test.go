@@ -80,7 +80,7 @@ func TestIfaceDeletedAndRecreated(t *testing.T) {
 	// the loop's queue.
 	n.disc.(*fakeLink).in <- padi()
 	select {
-	case fr := <-s.rx:
+	case fr := <-s.rxPADI:
 		if fr.ifc != n {
 			t.Errorf("frame posted for %p, want the new interface %p", fr.ifc, n)
 		}

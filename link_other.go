@@ -19,3 +19,5 @@ func (*packetLink) close() error                                 { return errUni
 
 func (*packetLink) setPromiscuous(bool) error    { return errUnimplemented }
 func (*packetLink) kernelDrops() (uint64, error) { return 0, errUnimplemented }
+
+func (*packetLink) newBatchWriter() frameFlusher { return nil }

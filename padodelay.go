@@ -65,7 +65,7 @@ type delayedPADO struct {
 }
 
 func (e delayedPADO) handle(s *server) {
-	if err := e.ifc.disc.writeFrame(e.frame); err != nil {
+	if err := e.ifc.discW.writeFrame(e.frame); err != nil {
 		s.stats.add(statTxErrors)
 		return
 	}

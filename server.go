@@ -2,7 +2,15 @@
 //
 // One reader goroutine per socket reads frames into pooled buffers and posts
 // them to the loop with a non-blocking send; when the loop falls behind,
-// frames are dropped and counted rather than queued without bound. Answers
+// frames are dropped and counted rather than queued without bound. There
+// are three queues, taken in order of priority: frames of sessions (their
+// setup, keepalives and control), then PADRs and PADTs, then PADIs, which
+// the readers also shed while the queues before them are half full. So an
+// overloaded loop spends its time finishing the sessions it has started
+// rather than offering new ones, and never drops a live session's echo for
+// a new arrival; how many may be starting at once is --max-starting
+// (discovery.go). The loop answers a batch of frames, then sends what it
+// has to say in one system call per socket (batchWriter). Answers
 // that arrive later (an authenticator's, a reload request) come through the
 // event queue, which never blocks the goroutine that posts. The loop
 // goroutine (runLoop) alone owns the session table, the cookie jar, the
@@ -42,6 +50,17 @@ type link interface {
 	close() error
 }
 
+// batchLink is a link that can batch the loop's writes (packetLink).
+type batchLink interface {
+	newBatchWriter() frameFlusher
+}
+
+// frameFlusher is a frameWriter that holds frames until flush sends them.
+type frameFlusher interface {
+	frameWriter
+	flush() (failed int, err error)
+}
+
 // errVLANTagged is a frame that came with a VLAN tag to an interface we
 // serve untagged: a host on another VLAN of a trunk port, which must not
 // take sessions from this pool. A VLAN is served by running on its VLAN
@@ -56,6 +75,7 @@ type iface struct {
 	mtu   int
 	disc  link        // discovery ethertype
 	sess  link        // session ethertype; nil in kernel mode
+	discW frameWriter // the loop's writer on disc
 	sessW frameWriter // the loop's writer on sess
 	dataW frameWriter // the TUN reader's writer on sess
 
@@ -86,8 +106,11 @@ type rxFrame struct {
 }
 
 const (
-	rxQueueLen = 1024
-	tickEvery  = 250 * time.Millisecond
+	rxQueueLen     = 1024 // each of the session and PADR queues
+	rxPADIQueueLen = 256
+	// rxBatch is how many frames the loop handles before it flushes.
+	rxBatch   = 64
+	tickEvery = 250 * time.Millisecond
 )
 
 // pppPolicy is the PPP behaviour the options file and flags ask for. The
@@ -125,7 +148,9 @@ type server struct {
 	sessions *sessionTable
 	pool     *ipPool
 	ppp      *pppPolicy
-	rx       chan rxFrame
+	rxSess   chan rxFrame // session frames, first
+	rxDisc   chan rxFrame // PADR, PADT and other discovery, next
+	rxPADI   chan rxFrame // PADIs, last
 	events   eventQueue
 	stats    stats
 	logLimit logLimiters
@@ -185,7 +210,9 @@ func newServer(cfg *config, log *logger, ifaces []*iface, path dataPath, auth au
 		sessions:   newSessionTable(cfg.MaxSessions, cfg.SessionOffset, cfg.RandomSessionIDs),
 		pool:       cfg.pool,
 		ppp:        newPPPPolicy(cfg),
-		rx:         make(chan rxFrame, rxQueueLen),
+		rxSess:     make(chan rxFrame, rxQueueLen),
+		rxDisc:     make(chan rxFrame, rxQueueLen),
+		rxPADI:     make(chan rxFrame, rxPADIQueueLen),
 		acName:     []byte(cfg.ACName),
 		clock:      now(),
 		endReasons: map[string]uint64{},
@@ -204,6 +231,7 @@ func newServer(cfg *config, log *logger, ifaces []*iface, path dataPath, auth au
 		s.services = append(s.services, []byte(n))
 	}
 	for _, ifc := range ifaces {
+		ifc.discW = ifc.disc
 		if ifc.sess != nil {
 			ifc.sessW = ifc.sess
 		}
@@ -253,14 +281,12 @@ func (s *server) run(ctx context.Context) error {
 	}
 	s.wg.Wait()
 	// Frames still queued belong to nobody now.
-	for {
-		select {
-		case fr := <-s.rx:
-			putFrame(fr.f)
-		default:
-			return s.fatal
+	for _, q := range []chan rxFrame{s.rxSess, s.rxDisc, s.rxPADI} {
+		for len(q) > 0 {
+			putFrame((<-q).f)
 		}
 	}
+	return s.fatal
 }
 
 // runReader reads frames from one socket and posts them to the loop. On a
@@ -302,11 +328,25 @@ func (s *server) runReader(ifc *iface, l link, kind rxKind) {
 	}
 }
 
-// post hands fr to the loop, or drops it if the loop is behind. It may run
-// on any goroutine.
+// post hands fr to the loop's queue for its kind, or drops it if the loop
+// is behind. It may run on any goroutine.
 func (s *server) post(fr rxFrame) {
+	q := s.rxSess
+	if fr.kind == rxDiscovery {
+		q = s.rxDisc
+		if fr.n > ethHdrLen+1 && discoveryCode(fr.f[ethHdrLen+1]) == codePADI {
+			// Shed while the loop is behind on sessions and PADRs:
+			// a PADO now would bring a PADR it has no time for.
+			if len(s.rxSess)+len(s.rxDisc) >= rxQueueLen/2 {
+				s.stats.drops[dropLoopBehind].Add(1)
+				putFrame(fr.f)
+				return
+			}
+			q = s.rxPADI
+		}
+	}
 	select {
-	case s.rx <- fr:
+	case q <- fr:
 	default:
 		s.stats.add(statQueueFull)
 		putFrame(fr.f)
@@ -323,16 +363,93 @@ func (s *server) runLoop(ctx context.Context) {
 		case <-ctx.Done():
 			s.clock = s.now()
 			s.shutdown()
+			s.flush()
 			return
-		case fr := <-s.rx:
-			s.handleFrame(fr, fr.f[:fr.n])
-			putFrame(fr.f)
-		case <-s.events.notify:
 		case t := <-tick.C:
 			s.onTick(s.now())
 			s.loopLag.record(s.clock, s.clock.Sub(t))
+		case <-s.events.notify:
+		default:
+			if s.handleQueued() > 0 {
+				break
+			}
+			// Nothing queued: send what the last batch said, then wait.
+			s.flush()
+			select {
+			case <-ctx.Done():
+				s.clock = s.now()
+				s.shutdown()
+				s.flush()
+				return
+			case t := <-tick.C:
+				s.onTick(s.now())
+				s.loopLag.record(s.clock, s.clock.Sub(t))
+			case <-s.events.notify:
+			case fr := <-s.rxSess:
+				s.handleRx(fr)
+			case fr := <-s.rxDisc:
+				s.handleRx(fr)
+			case fr := <-s.rxPADI:
+				s.handleRx(fr)
+			}
 		}
 		s.settle()
+		s.flush()
+	}
+}
+
+// handleQueued handles up to rxBatch queued frames, session frames first,
+// then PADRs, then PADIs, settling after each; it returns how many.
+func (s *server) handleQueued() int {
+	for n := range rxBatch {
+		var fr rxFrame
+		select {
+		case fr = <-s.rxSess:
+		default:
+			select {
+			case fr = <-s.rxDisc:
+			default:
+				select {
+				case fr = <-s.rxPADI:
+				default:
+					return n
+				}
+			}
+		}
+		s.handleRx(fr)
+		s.settle()
+	}
+	return rxBatch
+}
+
+func (s *server) handleRx(fr rxFrame) {
+	s.handleFrame(fr, fr.f[:fr.n])
+	putFrame(fr.f)
+}
+
+// flush sends the frames the loop's batching writers hold.
+func (s *server) flush() {
+	for _, ifc := range s.ifaces {
+		if ifc.gone {
+			continue
+		}
+		s.flushWriter(ifc, ifc.discW)
+		s.flushWriter(ifc, ifc.sessW)
+	}
+}
+
+func (s *server) flushWriter(ifc *iface, w frameWriter) {
+	f, ok := w.(frameFlusher)
+	if !ok {
+		return
+	}
+	if failed, err := f.flush(); failed > 0 {
+		// They were counted as sent when queued.
+		s.stats.c[statTxErrors].Add(uint64(failed))
+		s.stats.c[statTxFrames].Add(^uint64(failed - 1))
+		if s.logLimit.allow(logSendFailed, s.clock) {
+			s.log.Warn("send failed", "iface", ifc.name, "frames", failed, "err", err)
+		}
 	}
 }
 
@@ -341,7 +458,7 @@ func (s *server) runLoop(ctx context.Context) {
 func (s *server) handleFrame(fr rxFrame, b []byte) {
 	s.clock = s.now()
 	s.stats.add(statRxFrames)
-	if fr.ifc.gone {
+	if fr.ifc != nil && fr.ifc.gone {
 		return // read before its interface went away
 	}
 	switch fr.kind {
@@ -411,7 +528,7 @@ func (s *server) send(ifc *iface, o *discoveryPacket) {
 	}
 	o.etherType = s.cfg.discoveryType
 	b := o.appendTo(s.tx[:0])
-	if err := ifc.disc.writeFrame(b); err != nil {
+	if err := ifc.discW.writeFrame(b); err != nil {
 		s.stats.add(statTxErrors)
 		if s.logLimit.allow(logSendFailed, s.clock) {
 			s.log.Warn("send failed", "iface", ifc.name, "code", o.code.String(), "err", err)

@@ -114,8 +114,12 @@ func TestReaderDropsVLANTagged(t *testing.T) {
 				if got := s.stats.drops[dropVLANTagged].Load(); got != 2 {
 					t.Errorf("drop_VLANTagged = %d, want 2", got)
 				}
+				q := s.rxSess
+				if tt.kind == rxDiscovery {
+					q = s.rxPADI
+				}
 				select {
-				case fr := <-s.rx:
+				case fr := <-q:
 					if got := fr.f[:fr.n]; !bytes.Equal(got, tt.next) || fr.kind != tt.kind {
 						t.Errorf("posted kind %d frame\n%s, want kind %d\n%s", fr.kind, hex.Dump(got), tt.kind, hex.Dump(tt.next))
 					}
@@ -123,8 +127,8 @@ func TestReaderDropsVLANTagged(t *testing.T) {
 				default:
 					t.Fatal("the untagged frame after the tagged ones was not posted")
 				}
-				if len(s.rx) != 0 {
-					t.Errorf("%d more frames posted, want none", len(s.rx))
+				if n := len(s.rxSess) + len(s.rxDisc) + len(s.rxPADI); n != 0 {
+					t.Errorf("%d more frames posted, want none", n)
 				}
 				l.close()
 				s.wg.Wait()

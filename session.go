@@ -82,6 +82,7 @@ type session struct {
 	ipUp     bool            // ip-up ran for the IPCP that is up
 
 	setupDone   bool   // IPCP has been up once; see sessionTable.inSetup
+	liveAt      int32  // its place in sessionTable.live
 	closeReason string // why we began closing LCP
 	ending      bool
 	endReason   string

@@ -6,7 +6,9 @@
 // ago is reused first, so a stale frame for an old session is unlikely to hit
 // a new one. Each slot counts its uses (gen), so an answer that comes back
 // for an earlier session in the same slot is recognised. The loop goroutine
-// owns the table; it has no lock.
+// owns the table; it has no lock. The IDs in use are also kept in a dense
+// list, so that walking the live sessions (the tick, the control socket)
+// costs what there is, not -N slots.
 //
 // RFC 2516 §4 identifies a session by the peer's MAC and the session ID
 // together, so every lookup from the wire checks both.
@@ -25,6 +27,7 @@ type sessionTable struct {
 	offset uint16
 	slots  []session
 	free   idRing
+	live   []uint16 // the IDs in use, in no order; slot.liveAt indexes it
 	active int
 	// inSetup counts sessions not yet up once (PADS sent, IPCP not
 	// opened), which the setup cap bounds.
@@ -39,6 +42,7 @@ func newSessionTable(n, offset int, random bool) *sessionTable {
 		offset:   uint16(offset),
 		slots:    make([]session, n),
 		free:     idRing{ids: make([]uint16, n)},
+		live:     make([]uint16, 0, n),
 		perMAC:   make(map[hwAddr]int),
 		starting: make(map[startKey]uint16),
 	}
@@ -92,10 +96,8 @@ func (t *sessionTable) lookupPeer(ifc *iface, peer hwAddr, id uint16) *session {
 
 // each calls fn for every live session, in session ID order.
 func (t *sessionTable) each(fn func(*session)) {
-	for i := range t.slots {
-		if s := &t.slots[i]; s.state != stateFree {
-			fn(s)
-		}
+	for i := 0; i < len(t.live); i++ {
+		fn(&t.slots[int(t.live[i])-int(t.offset)-1])
 	}
 }
 
@@ -106,7 +108,9 @@ func (t *sessionTable) create(srv *server, ifc *iface, peer hwAddr, cookieMAC [c
 		return nil
 	}
 	s := &t.slots[int(id)-int(t.offset)-1]
-	*s = session{srv: srv, id: id, gen: s.gen + 1, state: stateStarting, iface: ifc, peer: peer, cookieMAC: cookieMAC, slot: noSlot}
+	*s = session{srv: srv, id: id, gen: s.gen + 1, state: stateStarting, iface: ifc, peer: peer, cookieMAC: cookieMAC, slot: noSlot,
+		liveAt: int32(len(t.live))}
+	t.live = append(t.live, id)
 	t.active++
 	t.inSetup++
 	t.perMAC[peer]++
@@ -154,6 +158,10 @@ func (t *sessionTable) release(s *session) {
 		t.inSetup--
 	}
 	id, gen := s.id, s.gen
+	last := t.live[len(t.live)-1]
+	t.live[s.liveAt] = last
+	t.slots[int(last)-int(t.offset)-1].liveAt = s.liveAt
+	t.live = t.live[:len(t.live)-1]
 	*s = session{id: id, gen: gen, slot: noSlot}
 	t.active--
 	t.free.push(id)

@@ -128,6 +128,10 @@ func TestBadInput(t *testing.T) {
 		{"bad TOML value", nil, "interfaces = [\"eth0\"]\nmax_sessions = 0\n", "max_sessions"},
 		{"bad mode", nil, "interfaces = [\"eth0\"]\nmode = \"fast\"\n", "mode"},
 		{"TOML syntax", nil, "interfaces = [\"eth0\"\n", "line"},
+		{"failure delay past the auth timeout", []string{"-I", "eth0", "--auth-timeout", "5s", "--auth-fail-delay", "5"}, "", "--auth-fail-delay"},
+		{"negative lockout failures", nil, "interfaces = [\"eth0\"]\nauth_lockout_failures = -1\n", "auth_lockout_failures"},
+		{"lockout window under 1s", []string{"-I", "eth0", "--auth-lockout-window", "500ms"}, "", "auth_lockout_window"},
+		{"no cool-down", nil, "interfaces = [\"eth0\"]\nauth_lockout_cooldown = 0\n", "auth_lockout_cooldown"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,9 +8,11 @@
 // The credentials go to the server's authenticator (authenticator.go),
 // whose answer comes back to the loop as an event, at once or much later.
 // While a request is out, retransmitted requests and responses are ignored.
-// A failure sends its reason in the Nak or Failure message; after the
-// configured number of failures LCP is closed (Terminate-Request, then
-// PADT). Passwords and CHAP values never reach a log.
+// A failure is answered after the failure delay, and a login whose name or
+// MAC is locked out is refused without asking the authenticator (guard.go);
+// the Nak or Failure message carries the reason. After the configured
+// number of failures LCP is closed (Terminate-Request, then PADT).
+// Passwords and CHAP values never reach a log.
 //
 // Everything here runs on the loop goroutine.
 
@@ -122,6 +124,11 @@ type authState struct {
 	user      string
 	result    authResult // the authenticator's answer, once done
 	success   string     // the Success message, resent for a retransmitted Response
+
+	// A failure held back for the failure delay; pending stays set.
+	failAt    time.Time // when to send it; zero: none
+	failRes   authResult
+	failFinal bool
 }
 
 // startAuth begins the authentication phase once LCP is open.
@@ -159,6 +166,14 @@ func (s *session) resendChallenge() {
 func (s *session) authTick(now time.Time) {
 	a := &s.auth
 	if a.done || a.failed {
+		return
+	}
+	if !a.failAt.IsZero() {
+		// A held failure is due within the failure delay; the auth
+		// timeout waits for it rather than count the login twice.
+		if !now.Before(a.failAt) {
+			s.sendAuthFailure(a.failRes, a.failFinal)
+		}
 		return
 	}
 	if !now.Before(a.deadline) {
@@ -253,42 +268,37 @@ func (s *session) newAuthRequest(id uint8, user string) *authRequest {
 	}
 }
 
+// askAuthenticator hands req to the authenticator, unless the guard
+// refuses its name or MAC: then the authenticator is not asked, and the
+// refusal is answered as a failure and ends the link.
 func (s *session) askAuthenticator(req *authRequest) {
+	srv := s.srv
 	s.auth.pending = true
-	s.srv.auth.authenticate(req, s.srv.answerAuth)
+	if why := srv.guard.refusal(req.user, req.peer, srv.clock); why != "" {
+		srv.stats.add(statAuthLockedOut)
+		s.failAuth(authResult{reason: why}, true)
+		return
+	}
+	srv.auth.authenticate(req, srv.answerAuth)
 }
 
 // authAnswered takes the authenticator's answer to the pending request.
 func (s *session) authAnswered(res authResult) {
+	srv := s.srv
 	a := &s.auth
-	a.pending = false
-	id := a.reqID
-	if res.ok && a.method == authMSCHAPv2 && res.mustHaveSuccess {
-		res = authResult{reason: "RADIUS accepted without MS-CHAP2-Success"}
-	}
 	if !res.ok {
-		msg := res.message
-		if msg == "" {
-			msg = "Authentication failed"
-		}
-		switch a.method {
-		case authPAP:
-			if res.message == "" {
-				msg = "Login incorrect"
-			}
-			s.sendPAP(papAuthNak, id, msg)
-		case authCHAP:
-			s.sendCP(protoCHAP, chapFailure, id, []byte(msg), nil, nil)
-		case authMSCHAPv2:
-			f := res.chapFailure
-			if f == "" {
-				f = mschapv2Failure(691, a.challenge, msg)
-			}
-			s.sendCP(protoCHAP, chapFailure, id, []byte(f), nil, nil)
-		}
-		s.authFailed(res.reason, false)
+		srv.guard.failed(a.user, s.peer, srv.clock)
+		s.failAuth(res, false)
 		return
 	}
+	if a.method == authMSCHAPv2 && res.mustHaveSuccess {
+		// Neither a wrong password nor a proven right one: not counted.
+		s.failAuth(authResult{reason: "RADIUS accepted without MS-CHAP2-Success"}, false)
+		return
+	}
+	srv.guard.succeeded(a.user, s.peer)
+	a.pending = false
+	id := a.reqID
 	if !s.srv.admit(a.user) {
 		s.logger().Info("login refused: the user has its limit of sessions", "user", a.user, "limit", s.srv.cfg.MaxSessionsUser)
 		res = authResult{reason: "session limit reached", message: "Session limit reached"}
@@ -328,20 +338,76 @@ func (s *session) authAnswered(res authResult) {
 	s.enterNetworkPhase()
 }
 
+// failAuth logs and counts a failure at once, and answers the pending
+// request with it once the failure delay has passed (guard.go), or at once
+// without one. The request stays pending until then, so the peer's
+// retransmissions are not checked. A peer that hangs up meanwhile hears
+// nothing, but the failure is in the log and the counters all the same.
+func (s *session) failAuth(res authResult, final bool) {
+	a := &s.auth
+	s.logAuthFailure(res.reason)
+	if d := s.srv.guard.delay; d > 0 {
+		a.failAt, a.failRes, a.failFinal = s.srv.clock.Add(d), res, final
+		return
+	}
+	s.sendAuthFailure(res, final)
+}
+
+// sendAuthFailure sends the Nak or Failure for the pending request, with
+// the answer's message or the usual one; then as afterAuthFailure.
+func (s *session) sendAuthFailure(res authResult, final bool) {
+	a := &s.auth
+	a.pending, a.failAt, a.failRes = false, time.Time{}, authResult{}
+	id := a.reqID
+	msg := res.message
+	if msg == "" {
+		msg = "Authentication failed"
+	}
+	switch a.method {
+	case authPAP:
+		if res.message == "" {
+			msg = "Login incorrect"
+		}
+		s.sendPAP(papAuthNak, id, msg)
+	case authCHAP:
+		s.sendCP(protoCHAP, chapFailure, id, []byte(msg), nil, nil)
+	case authMSCHAPv2:
+		f := res.chapFailure
+		if f == "" {
+			f = mschapv2Failure(691, a.challenge, msg)
+		}
+		s.sendCP(protoCHAP, chapFailure, id, []byte(f), nil, nil)
+	}
+	s.afterAuthFailure(res.reason, final)
+}
+
 // sendPAP sends an Authenticate-Ack or -Nak with msg (RFC 1334 §2.2.2).
 func (s *session) sendPAP(code, id uint8, msg string) {
 	n := [1]byte{byte(min(len(msg), 255))}
 	s.sendCP(protoPAP, code, id, n[:], []byte(msg[:n[0]]), nil)
 }
 
-// authFailed counts a failure. After the configured number of failures, or
-// when final, LCP is closed: Terminate-Request, then PADT once it is done.
+// authFailed logs and counts a failure that has been answered, or needs
+// no answer; then as afterAuthFailure.
 func (s *session) authFailed(reason string, final bool) {
+	s.logAuthFailure(reason)
+	s.afterAuthFailure(reason, final)
+}
+
+func (s *session) logAuthFailure(reason string) {
+	a := &s.auth
+	s.logger().Info("authentication failed", "user", a.user, "method", a.method.String(), "reason", reason)
+	s.srv.stats.add(statAuthFailures)
+}
+
+// afterAuthFailure follows a failure the peer has been told of: after the
+// configured number of failures, or when final, LCP is closed
+// (Terminate-Request, then PADT once it is done); otherwise CHAP sends a
+// new challenge.
+func (s *session) afterAuthFailure(reason string, final bool) {
 	srv := s.srv
 	a := &s.auth
 	a.failures++
-	s.logger().Info("authentication failed", "user", a.user, "method", a.method.String(), "reason", reason)
-	srv.stats.add(statAuthFailures)
 	if final || a.failures >= srv.cfg.AuthMaxFailures {
 		a.deadline = time.Time{}
 		a.failed = true // stop retransmitting; the link is going down

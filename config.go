@@ -61,6 +61,10 @@ type config struct {
 	PAPSecrets        string        `toml:"pap_secrets"`
 	AuthTimeout       time.Duration `toml:"auth_timeout"`
 	AuthMaxFailures   int           `toml:"auth_max_failures"`
+	AuthFailDelay     time.Duration `toml:"auth_fail_delay"`
+	LockoutFailures   int           `toml:"auth_lockout_failures"`
+	LockoutWindow     time.Duration `toml:"auth_lockout_window"`
+	LockoutCooldown   time.Duration `toml:"auth_lockout_cooldown"`
 	TUNName           string        `toml:"tun_name"`
 	NAT               natConfig     `toml:"nat"`
 	Auth              []string      `toml:"auth"`
@@ -109,6 +113,10 @@ func defaultConfig() *config {
 		PAPSecrets:        "/etc/ppp/pap-secrets",
 		AuthTimeout:       30 * time.Second,
 		AuthMaxFailures:   1,
+		AuthFailDelay:     2 * time.Second,
+		LockoutFailures:   10,
+		LockoutWindow:     time.Minute,
+		LockoutCooldown:   5 * time.Minute,
 		TUNName:           "pppoed0",
 		EchoInterval:      -1,
 		EchoFailure:       -1,
@@ -275,6 +283,10 @@ func newFlagSet(cfg *config, configPath *string) *flag.FlagSet {
 	fs.StringVar(&cfg.PAPSecrets, "pap-secrets", cfg.PAPSecrets, "pppd pap-secrets `file`")
 	fs.DurationVar(&cfg.AuthTimeout, "auth-timeout", cfg.AuthTimeout, "end a session that has not authenticated by then")
 	fs.IntVar(&cfg.AuthMaxFailures, "auth-max-failures", cfg.AuthMaxFailures, "authentication attempts before the link is closed")
+	fs.Var(secondsFlag{&cfg.AuthFailDelay}, "auth-fail-delay", "answer a failed login after this long (seconds or a duration; 0: at once)")
+	fs.IntVar(&cfg.LockoutFailures, "auth-lockout-failures", cfg.LockoutFailures, "lock a user name or client MAC out after `n` failed logins within --auth-lockout-window (0: never)")
+	fs.Var(secondsFlag{&cfg.LockoutWindow}, "auth-lockout-window", "the window in which --auth-lockout-failures failures lock out (seconds or a duration)")
+	fs.Var(secondsFlag{&cfg.LockoutCooldown}, "auth-lockout-cooldown", "how long a lockout lasts (seconds or a duration)")
 	fs.StringVar(&cfg.TUNName, "tun-name", cfg.TUNName, "name of the TUN device of the userspace data path")
 	fs.Var(&listFlag{list: &cfg.Auth}, "auth", "allow this authentication `method`: pap, chap, mschapv2 or none (repeatable; overrides the options file's require-*)")
 	fs.Var(&listFlag{list: &cfg.DNS}, "dns", "hand out this DNS `server` over IPCP (repeatable, at most 2; overrides ms-dns)")
@@ -521,6 +533,18 @@ func (c *config) validate() error {
 	}
 	if c.AuthMaxFailures < 1 || c.AuthMaxFailures > 10 {
 		return usagef("--auth-max-failures/auth_max_failures: %d is outside 1..10", c.AuthMaxFailures)
+	}
+	if c.AuthFailDelay < 0 || c.AuthFailDelay > 10*time.Second || c.AuthFailDelay >= c.AuthTimeout {
+		return usagef("--auth-fail-delay/auth_fail_delay: %v is outside 0..10s or not shorter than --auth-timeout", c.AuthFailDelay)
+	}
+	if c.LockoutFailures < 0 || c.LockoutFailures > 1000 {
+		return usagef("--auth-lockout-failures/auth_lockout_failures: %d is outside 0..1000", c.LockoutFailures)
+	}
+	if c.LockoutFailures > 0 && (c.LockoutWindow < time.Second || c.LockoutWindow > 24*time.Hour) {
+		return usagef("--auth-lockout-window/auth_lockout_window: %v is outside 1s..24h", c.LockoutWindow)
+	}
+	if c.LockoutFailures > 0 && (c.LockoutCooldown < time.Second || c.LockoutCooldown > 24*time.Hour) {
+		return usagef("--auth-lockout-cooldown/auth_lockout_cooldown: %v is outside 1s..24h", c.LockoutCooldown)
 	}
 	if c.TUNName == "" || len(c.TUNName) >= 16 {
 		return usagef("--tun-name/tun_name: %q is not a valid interface name", c.TUNName)

@@ -157,6 +157,10 @@ func TestBadInput(t *testing.T) {
 		{"negative TOML lcp_echo_failure", nil, "interfaces = [\"nosuchif0\"]\nlcp_echo_failure = -3\n", "--lcp-echo-failure/lcp_echo_failure: -3 is negative"},
 		{"negative options lcp-echo-interval", []string{"-I", "nosuchif0", "-O", "OPTIONS:lcp-echo-interval -5\n"}, "", `-O/options_file: OPTIONS:1: lcp-echo-interval: "-5"`},
 		{"negative options lcp-echo-failure", []string{"-I", "nosuchif0", "-O", "OPTIONS:lcp-echo-failure -2\n"}, "", `-O/options_file: OPTIONS:1: lcp-echo-failure: "-2"`},
+		{"failure delay past the auth timeout", []string{"-I", "nosuchif0", "--auth-timeout", "5s", "--auth-fail-delay", "5"}, "", "--auth-fail-delay"},
+		{"negative lockout failures", nil, "interfaces = [\"nosuchif0\"]\nauth_lockout_failures = -1\n", "auth_lockout_failures"},
+		{"lockout window under 1s", []string{"-I", "nosuchif0", "--auth-lockout-window", "500ms"}, "", "auth_lockout_window"},
+		{"no cool-down", nil, "interfaces = [\"nosuchif0\"]\nauth_lockout_cooldown = 0\n", "auth_lockout_cooldown"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

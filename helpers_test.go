@@ -86,6 +86,9 @@ var (
 	otherMAC  = hwAddr{0x02, 0, 0, 0, 0, 0x03}
 )
 
+// macN is the i-th of a series of client MACs.
+func macN(i int) hwAddr { return hwAddr{0x02, 0xcc, 0, 0, byte(i >> 8), byte(i)} }
+
 // testConfig is a validated config for in-process tests, with an empty
 // options file so the host's /etc/ppp does not leak in.
 func testConfig(t testing.TB, mutate func(*config)) *config {

@@ -412,6 +412,4 @@ func (c *rawClient) request(mac hwAddr, cookie []byte, service string, tags ...t
 		append([]tag{{tagServiceName, []byte(service)}, {tagACCookie, cookie}}, tags...)...))
 }
 
-func macN(i int) hwAddr { return hwAddr{0x02, 0xcc, 0, 0, byte(i >> 8), byte(i)} }
-
 func (l *lab) String() string { return fmt.Sprintf("lab %s", l.id) }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // pppFrame is a decoded session-stage frame.
@@ -86,6 +87,7 @@ type pppHarness struct {
 	disc *fakeLink
 	sl   *fakeLink
 	ifc  *iface
+	clk  *testClock
 	sid  uint16
 }
 
@@ -94,14 +96,14 @@ func newPPPHarness(t testing.TB, options, secrets string) *pppHarness {
 	dir := t.TempDir()
 	secretsPath := filepath.Join(dir, "chap-secrets")
 	writeTestFile(t, secretsPath, secrets)
-	s, l, ifc, _ := newTestServer(t, func(c *config) {
+	s, l, ifc, clk := newTestServer(t, func(c *config) {
 		c.OptionsFile = filepath.Join(dir, "options")
 		writeTestFile(t, c.OptionsFile, options)
 		c.CHAPSecrets = secretsPath
 		c.PAPSecrets = filepath.Join(dir, "none")
 		c.FirstRemoteIP = "10.0.0.2"
 	})
-	h := &pppHarness{t: t, s: s, disc: l, sl: ifc.sess.(*fakeLink), ifc: ifc}
+	h := &pppHarness{t: t, s: s, disc: l, sl: ifc.sess.(*fakeLink), ifc: ifc, clk: clk}
 	c := offer(t, s, l, ifc, clientMAC)
 	h.sid = request(t, s, l, ifc, clientMAC, c, tag{tagServiceName, nil}).sessionID
 	if h.sid != 1 {
@@ -127,6 +129,21 @@ func (h *pppHarness) feedFrame(b []byte) []pppFrame {
 	h.t.Helper()
 	h.sl.sent() // drop anything older
 	inject(h.s, h.ifc, b)
+	var out []pppFrame
+	for _, f := range h.sl.sent() {
+		out = append(out, parsePPPFrame(h.t, f))
+	}
+	return out
+}
+
+// tick moves the clock by d, runs the timers and returns what the server
+// sent.
+func (h *pppHarness) tick(d time.Duration) []pppFrame {
+	h.t.Helper()
+	h.sl.sent()
+	h.clk.advance(d)
+	h.s.onTick(h.clk.now())
+	h.s.settle()
 	var out []pppFrame
 	for _, f := range h.sl.sent() {
 		out = append(out, parsePPPFrame(h.t, f))
@@ -250,9 +267,12 @@ func TestPAPAgainstScapyFrames(t *testing.T) {
 	}
 	h = newPPPHarness(t, "require-pap\n", "rp-pppoe * other *\n")
 	h.openLCP()
-	only(t, h.feed("pap_authreq"), protoPAP, papAuthNak)
+	if out := h.feed("pap_authreq"); len(out) != 0 {
+		t.Fatalf("answered %+v before the failure delay", out)
+	}
+	only(t, h.tick(h.s.cfg.AuthFailDelay), protoPAP, papAuthNak)
 	// Then LCP is closed: a Terminate-Request follows (sent on the same
-	// call), and the session ends with a PADT once it is acknowledged.
+	// tick), and the session ends with a PADT once it is acknowledged.
 	if st := h.s.sessions.lookup(h.sid).lcp.state; st != stClosing {
 		t.Fatalf("LCP %v after a PAP failure, want Closing", st)
 	}

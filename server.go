@@ -14,8 +14,8 @@
 // that arrive later (an authenticator's, a reload request) come through the
 // event queue, which never blocks the goroutine that posts. The loop
 // goroutine (runLoop) alone owns the session table, the cookie jar, the
-// address pool, the PPP policy and the scratch packets, so none of them has
-// a lock.
+// address pool, the login guard, the PPP policy and the scratch packets, so
+// none of them has a lock.
 //
 // After each frame, event or tick the loop reaps the sessions that ended
 // while it was handled (session.finish), so no handler ever finds a session
@@ -144,6 +144,7 @@ type server struct {
 	ifaces   []*iface
 	path     dataPath
 	auth     authenticator
+	guard    *loginGuard
 	cookies  *cookieJar
 	sessions *sessionTable
 	pool     *ipPool
@@ -223,6 +224,7 @@ func newServer(cfg *config, log *logger, ifaces []*iface, path dataPath, auth au
 	s.maxStarting = cfg.maxStarting()
 	s.hooks = newHookRunner(log, cfg.HookTimeout)
 	s.events.notify = make(chan struct{}, 1)
+	s.guard = newLoginGuard(cfg, log, &s.stats)
 	s.auth = auth
 	if s.auth == nil {
 		s.auth = newSecretsAuthenticator(cfg, s.ppp.name, log, now)
@@ -506,6 +508,7 @@ func (s *server) onTick(now time.Time) {
 	s.path.tick(now)
 	s.setupRate.record(now, s.stats.c[statSessionsUp].Load())
 	s.checkIfaceWait()
+	s.guard.tick(now)
 	s.sessions.each(func(sess *session) {
 		if !sess.ending {
 			sess.tick(now)

@@ -320,7 +320,8 @@ func TestAuthAnsweredAfterEnd(t *testing.T) {
 	}
 	h.feed(protoPAP, papAuthReq, 2, papReq)
 	auth.answer(1, authResult{ok: false, reason: "wrong password", message: "no"})
-	if nak := find(h.settle(), protoPAP, papAuthNak); nak == nil {
+	h.settle() // the Nak waits for the failure delay
+	if nak := find(h.tick(h.s.cfg.AuthFailDelay), protoPAP, papAuthNak); nak == nil {
 		t.Fatal("no Nak for the new session's own answer")
 	}
 }

@@ -80,6 +80,8 @@ const (
 	statSessionsEnded
 	statSessionsUp
 	statAuthFailures
+	statAuthLockouts  // lockouts started, of a user name or a MAC
+	statAuthLockedOut // logins refused for a lockout, unchecked
 	statProtocolRejects
 	statDataUp
 	statDataDown
@@ -95,7 +97,7 @@ const (
 
 var statNames = [numStats]string{"rx_frames", "tx_frames", "tx_errors", "rx_queue_full", "pado_sent",
 	"duplicate_padr", "padr_refused", "sessions_started", "sessions_ended", "sessions_up", "auth_failures",
-	"protocol_rejects", "ip_up", "ip_down", "ip_dropped", "ip_spoofed", "ip_no_session", "ip_too_big", "ip_rate_dropped", "acct_write_errors", "hook_failures"}
+	"auth_lockouts", "auth_locked_out", "protocol_rejects", "ip_up", "ip_down", "ip_dropped", "ip_spoofed", "ip_no_session", "ip_too_big", "ip_rate_dropped", "acct_write_errors", "hook_failures"}
 
 // stats are counters shared by the readers, the data path and the loop.
 type stats struct {

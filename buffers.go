@@ -19,3 +19,15 @@ func getFrame() *frame { return framePool.Get().(*frame) }
 
 // putFrame returns f to the pool. The caller must not touch f afterwards.
 func putFrame(f *frame) { framePool.Put(f) }
+
+// smallFrameSize holds a PADI as clients send it (Service-Name, Host-Uniq,
+// a relay's tags), so that the deep queue of PADIs waiting for the loop
+// (server.post) costs a quarter of a megabyte per thousand, not two.
+const smallFrameSize = 256
+
+type smallFrame = [smallFrameSize]byte
+
+var smallFramePool = sync.Pool{New: func() any { return new(smallFrame) }}
+
+func getSmallFrame() *smallFrame  { return smallFramePool.Get().(*smallFrame) }
+func putSmallFrame(f *smallFrame) { smallFramePool.Put(f) }

@@ -204,11 +204,13 @@ func (s *server) onPADI(ifc *iface, p *discoveryPacket, t *discoveryTags) {
 		return
 	}
 	s.stats.add(statPADO)
+	s.offered++
 	s.send(ifc, o)
 }
 
 // onPADR answers a PADR with a PADS and starts a session (RFC 2516 §5.3, §5.4).
 func (s *server) onPADR(ifc *iface, p *discoveryPacket, t *discoveryTags) {
+	s.offered = max(s.offered-1, 0)
 	switch {
 	case p.dst == broadcastAddr:
 		s.drop(ifc, dropPADRBroadcast, nil)

@@ -31,13 +31,12 @@ func _() {
 	_ = x[dropUnknownSession-20]
 	_ = x[dropTooManyStarting-21]
 	_ = x[dropVLANTagged-22]
-	_ = x[dropLoopBehind-23]
-	_ = x[numDropReasons-24]
+	_ = x[numDropReasons-23]
 }
 
-const _dropReason_name = "ShortFrameBadVerTypeBadLengthPayloadTooLongBadTagTooManyTagsOwnFrameSourceNotUnicastNotForUsUnexpectedCodePADISessionIDUnknownServiceFullMACLimitPADRBroadcastPADRSessionIDNoCookieBadCookiePADTUnknownBadPPPUnknownSessionTooManyStartingVLANTaggedLoopBehindnumDropReasons"
+const _dropReason_name = "ShortFrameBadVerTypeBadLengthPayloadTooLongBadTagTooManyTagsOwnFrameSourceNotUnicastNotForUsUnexpectedCodePADISessionIDUnknownServiceFullMACLimitPADRBroadcastPADRSessionIDNoCookieBadCookiePADTUnknownBadPPPUnknownSessionTooManyStartingVLANTaggednumDropReasons"
 
-var _dropReason_index = [...]uint16{0, 10, 20, 29, 43, 49, 60, 68, 84, 92, 106, 119, 133, 137, 145, 158, 171, 179, 188, 199, 205, 219, 234, 244, 254, 268}
+var _dropReason_index = [...]uint16{0, 10, 20, 29, 43, 49, 60, 68, 84, 92, 106, 119, 133, 137, 145, 158, 171, 179, 188, 199, 205, 219, 234, 244, 258}
 
 func (i dropReason) String() string {
 	idx := int(i) - 0

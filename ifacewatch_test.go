@@ -84,8 +84,8 @@ func TestIfaceDeletedAndRecreated(t *testing.T) {
 		if fr.ifc != n {
 			t.Errorf("frame posted for %p, want the new interface %p", fr.ifc, n)
 		}
-		s.handleFrame(fr, fr.f[:fr.n])
-		putFrame(fr.f)
+		s.handleFrame(fr, fr.bytes())
+		fr.release()
 	case <-time.After(5 * time.Second):
 		t.Fatal("the new interface's reader posted nothing")
 	}

@@ -95,19 +95,45 @@ const (
 )
 
 // rxFrame hands a received frame from a reader to the loop. The loop owns f
-// from then on and puts it back.
+// (or sf) from then on and puts it back.
 type rxFrame struct {
 	ifc  *iface
 	f    *frame
+	sf   *smallFrame // instead of f: a PADI queued in a small buffer
 	n    int
 	kind rxKind
 	sid  uint16 // rxPPP: the session it came for
 	gen  uint32 // rxPPP: the session slot's generation at open
 }
 
+// bytes is the frame.
+func (fr *rxFrame) bytes() []byte {
+	if fr.sf != nil {
+		return fr.sf[:fr.n]
+	}
+	return fr.f[:fr.n]
+}
+
+// release puts the frame's buffer back.
+func (fr *rxFrame) release() {
+	if fr.sf != nil {
+		putSmallFrame(fr.sf)
+	} else {
+		putFrame(fr.f)
+	}
+}
+
 const (
-	rxQueueLen     = 1024 // each of the session and PADR queues
-	rxPADIQueueLen = 256
+	rxQueueLen     = 1024 // the PADR queue
+	rxSessQueueLen = 4096
+	// rxPADIQueueLen PADIs wait while the loop is busy: at several
+	// thousand sessions a second that is most of a second's worth, and
+	// one answered late is still answered before the client's retry
+	// (clients take a PADO that comes after they sent the PADI again).
+	rxPADIQueueLen = 8192
+	// Frames wait in small buffers (smallFrameSize); a larger one may
+	// only take one of a queue's first rxBigFrames places.
+	rxBigFrames = 64
 	// rxBatch is how many frames the loop handles before it flushes.
 	rxBatch   = 64
 	tickEvery = 250 * time.Millisecond
@@ -196,6 +222,9 @@ type server struct {
 	acName      []byte
 	services    [][]byte
 	maxStarting int // sessions in setup at most; see config.maxStarting
+	// offered counts PADOs sent since the last tick less the PADRs since:
+	// sessions about to start, which takesPADIs counts as in setup.
+	offered int
 }
 
 // newServer builds a server on ifaces with the given data path. auth may be
@@ -211,7 +240,7 @@ func newServer(cfg *config, log *logger, ifaces []*iface, path dataPath, auth au
 		sessions:   newSessionTable(cfg.MaxSessions, cfg.SessionOffset, cfg.RandomSessionIDs),
 		pool:       cfg.pool,
 		ppp:        newPPPPolicy(cfg),
-		rxSess:     make(chan rxFrame, rxQueueLen),
+		rxSess:     make(chan rxFrame, rxSessQueueLen),
 		rxDisc:     make(chan rxFrame, rxQueueLen),
 		rxPADI:     make(chan rxFrame, rxPADIQueueLen),
 		acName:     []byte(cfg.ACName),
@@ -285,7 +314,8 @@ func (s *server) run(ctx context.Context) error {
 	// Frames still queued belong to nobody now.
 	for _, q := range []chan rxFrame{s.rxSess, s.rxDisc, s.rxPADI} {
 		for len(q) > 0 {
-			putFrame((<-q).f)
+			fr := <-q
+			fr.release()
 		}
 	}
 	return s.fatal
@@ -337,21 +367,26 @@ func (s *server) post(fr rxFrame) {
 	if fr.kind == rxDiscovery {
 		q = s.rxDisc
 		if fr.n > ethHdrLen+1 && discoveryCode(fr.f[ethHdrLen+1]) == codePADI {
-			// Shed while the loop is behind on sessions and PADRs:
-			// a PADO now would bring a PADR it has no time for.
-			if len(s.rxSess)+len(s.rxDisc) >= rxQueueLen/2 {
-				s.stats.drops[dropLoopBehind].Add(1)
-				putFrame(fr.f)
-				return
-			}
 			q = s.rxPADI
 		}
+	}
+	switch {
+	case fr.n <= smallFrameSize:
+		// Control frames are small; a queue of them costs little.
+		sf := getSmallFrame()
+		copy(sf[:], fr.f[:fr.n])
+		putFrame(fr.f)
+		fr.f, fr.sf = nil, sf
+	case len(q) >= rxBigFrames:
+		s.stats.add(statQueueFull)
+		putFrame(fr.f)
+		return
 	}
 	select {
 	case q <- fr:
 	default:
 		s.stats.add(statQueueFull)
-		putFrame(fr.f)
+		fr.release()
 	}
 }
 
@@ -377,6 +412,10 @@ func (s *server) runLoop(ctx context.Context) {
 			}
 			// Nothing queued: send what the last batch said, then wait.
 			s.flush()
+			padi := s.rxPADI
+			if !s.takesPADIs() {
+				padi = nil
+			}
 			select {
 			case <-ctx.Done():
 				s.clock = s.now()
@@ -391,7 +430,7 @@ func (s *server) runLoop(ctx context.Context) {
 				s.handleRx(fr)
 			case fr := <-s.rxDisc:
 				s.handleRx(fr)
-			case fr := <-s.rxPADI:
+			case fr := <-padi:
 				s.handleRx(fr)
 			}
 		}
@@ -411,6 +450,9 @@ func (s *server) handleQueued() int {
 			select {
 			case fr = <-s.rxDisc:
 			default:
+				if !s.takesPADIs() {
+					return n
+				}
 				select {
 				case fr = <-s.rxPADI:
 				default:
@@ -425,8 +467,24 @@ func (s *server) handleQueued() int {
 }
 
 func (s *server) handleRx(fr rxFrame) {
-	s.handleFrame(fr, fr.f[:fr.n])
-	putFrame(fr.f)
+	s.handleFrame(fr, fr.bytes())
+	fr.release()
+}
+
+// setupWindow is how many sessions the loop keeps in setup (or offered) at
+// once of its own accord, however high --max-starting is: each sends up to
+// two frames at a time, which the session queue must hold, and a thousand
+// at once is more than the loop finishes in the time a client waits for
+// an answer.
+const setupWindow = rxSessQueueLen / 4
+
+// takesPADIs says whether the loop takes PADIs off their queue: not while
+// --max-starting sessions, or setupWindow, are in setup. They wait there
+// instead of being dropped, so their clients do not back off for seconds,
+// and are answered as sessions come up. (A full table answers as -i says,
+// as before.)
+func (s *server) takesPADIs() bool {
+	return s.sessions.inSetup+s.offered < min(s.maxStarting, setupWindow) || s.sessions.full()
 }
 
 // flush sends the frames the loop's batching writers hold.
@@ -507,6 +565,7 @@ func (s *server) onTick(now time.Time) {
 	s.clock = now
 	s.path.tick(now)
 	s.setupRate.record(now, s.stats.c[statSessionsUp].Load())
+	s.offered = 0 // a client that did not follow up by now will not
 	s.checkIfaceWait()
 	s.guard.tick(now)
 	s.sessions.each(func(sess *session) {

@@ -120,10 +120,10 @@ func TestReaderDropsVLANTagged(t *testing.T) {
 				}
 				select {
 				case fr := <-q:
-					if got := fr.f[:fr.n]; !bytes.Equal(got, tt.next) || fr.kind != tt.kind {
+					if got := fr.bytes(); !bytes.Equal(got, tt.next) || fr.kind != tt.kind {
 						t.Errorf("posted kind %d frame\n%s, want kind %d\n%s", fr.kind, hex.Dump(got), tt.kind, hex.Dump(tt.next))
 					}
-					putFrame(fr.f)
+					fr.release()
 				default:
 					t.Fatal("the untagged frame after the tagged ones was not posted")
 				}

@@ -43,9 +43,6 @@ const (
 	// dropVLANTagged: an 802.1Q/802.1ad-tagged frame on an interface we
 	// serve untagged, dropped by the socket's reader (link_linux.go).
 	dropVLANTagged
-	// dropLoopBehind: a PADI shed by its reader while the loop's
-	// session and PADR queues were half full (server.post).
-	dropLoopBehind
 	numDropReasons
 )
 

@@ -50,7 +50,7 @@ chmod 600 "$tmp/chap-secrets"
 
 echo "server: $server, client: $bin, $count sessions per run, $(nproc) CPUs"
 echo
-echo "| offered/s | achieved/s | up | failed | retransmitted PADI/PADR/LCP+IPCP/auth | client rx dropped | server queue drops | server CPU s |"
+echo "| offered/s | achieved/s | up | failed | retransmitted PADI/PADR/LCP+IPCP/auth | client rx dropped | server queue drops | server CPU per session |"
 echo "|---:|---:|---:|---:|---|---:|---:|---:|"
 for rate in $rates; do
 	cleanup
@@ -71,11 +71,18 @@ for rate in $rates; do
 	grep -q 'msg=listening' "$tmp/server.log" || { echo "load: pppoed did not start:" >&2; cat "$tmp/server.log" >&2; exit 1; }
 	# The daemon's own pid (ip netns exec execs it).
 	cpu0=$(awk '{print $14 + $15}' "/proc/$spid/stat")
-	ip netns exec "$cl" timeout 120 "$bin" client -I eth0 -u load -p pw --auth pap -n "$count" --rate "$rate" -q --hang-up \
-		--timeout 90s >"$tmp/client.log" 2>&1 || true
+	# The client keeps its sessions until told: the server's CPU time and
+	# counters are read once all are up (or failed), before the hang-up.
+	ip netns exec "$cl" timeout 150 "$bin" client -I eth0 -u load -p pw --auth pap -n "$count" --rate "$rate" -q \
+		--timeout 90s >"$tmp/client.log" 2>&1 &
+	cpid=$!
+	pids+=("$cpid")
+	for _ in $(seq 1200); do grep -q '^load: offered' "$tmp/client.log" && break; sleep 0.1; done
 	cpu1=$(awk '{print $14 + $15}' "/proc/$spid/stat")
 	qfull=$(ip netns exec "$ac" "$bin" show stat --json --ctl-socket "$sock" 2>/dev/null |
 		tr ',{}' '\n\n\n' | sed -n 's/.*"rx_queue_full": *\([0-9]*\).*/\1/p' | head -1)
+	kill "$cpid" 2>/dev/null || true
+	wait "$cpid" 2>/dev/null || true
 	load=$(grep '^load: offered' "$tmp/client.log" || true)
 	if [[ -z $load ]]; then
 		echo "load: the client printed no report:" >&2
@@ -84,7 +91,7 @@ for rate in $rates; do
 	fi
 	# load: offered R sessions/s, achieved A sessions/s, U up, F failed; retransmitted: PADI a, PADR b, LCP/IPCP c, auth d; rx dropped: queue q, socket s
 	read -r achieved up failed pa pr cp au q s < <(sed -E 's/.*achieved ([0-9.]+) sessions\/s, ([0-9]+) up, ([0-9]+) failed; retransmitted: PADI ([0-9]+), PADR ([0-9]+), LCP\/IPCP ([0-9]+), auth ([0-9]+); rx dropped: queue ([0-9]+), socket ([0-9]+).*/\1 \2 \3 \4 \5 \6 \7 \8 \9/' <<<"$load")
-	cpu=$(awk -v a="$cpu0" -v b="$cpu1" -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.1f", (b-a)/hz}')
+	cpu=$(awk -v a="$cpu0" -v b="$cpu1" -v hz="$(getconf CLK_TCK)" -v n="$up" 'BEGIN{if (n > 0) printf "%.0f µs", (b-a)/hz/n*1e6; else print "-"}')
 	echo "| $rate | $achieved | $up | $failed | $pa/$pr/$cp/$au | $((q + s)) | ${qfull:-?} | $cpu |"
 	grep '^load: failed' "$tmp/client.log" | sed 's/^/    /' >&2 || true
 	cp "$tmp/server.log" "$tmp/client.log" "${KEEP:-/nonexistent}/" 2>/dev/null || true

@@ -204,6 +204,9 @@ func (s *server) onPADI(ifc *iface, p *discoveryPacket, t *discoveryTags) {
 		return
 	}
 	s.stats.add(statPADO)
+	if s.clock.Sub(s.offeredAt) > offerSpan {
+		s.offered, s.offeredAt = 0, s.clock
+	}
 	s.offered++
 	s.send(ifc, o)
 }

@@ -222,9 +222,11 @@ type server struct {
 	acName      []byte
 	services    [][]byte
 	maxStarting int // sessions in setup at most; see config.maxStarting
-	// offered counts PADOs sent since the last tick less the PADRs since:
-	// sessions about to start, which takesPADIs counts as in setup.
-	offered int
+	// offered counts the PADOs sent since offeredAt less the PADRs
+	// since: sessions about to start, which takesPADIs counts as in
+	// setup for offerSpan.
+	offered   int
+	offeredAt time.Time
 }
 
 // newServer builds a server on ifaces with the given data path. auth may be
@@ -378,15 +380,22 @@ func (s *server) post(fr rxFrame) {
 		putFrame(fr.f)
 		fr.f, fr.sf = nil, sf
 	case len(q) >= rxBigFrames:
-		s.stats.add(statQueueFull)
+		s.queueFull(q)
 		putFrame(fr.f)
 		return
 	}
 	select {
 	case q <- fr:
 	default:
-		s.stats.add(statQueueFull)
+		s.queueFull(q)
 		fr.release()
+	}
+}
+
+func (s *server) queueFull(q chan rxFrame) {
+	s.stats.add(statQueueFull)
+	if q == s.rxPADI {
+		s.stats.add(statPADIQueueFull)
 	}
 }
 
@@ -478,13 +487,25 @@ func (s *server) handleRx(fr rxFrame) {
 // an answer.
 const setupWindow = rxSessQueueLen / 4
 
+// offerSpan is how long a PADO counts as a session about to start: a
+// client answers within a round trip, a flood from made-up MACs never.
+const offerSpan = 20 * time.Millisecond
+
 // takesPADIs says whether the loop takes PADIs off their queue: not while
-// --max-starting sessions, or setupWindow, are in setup. They wait there
-// instead of being dropped, so their clients do not back off for seconds,
-// and are answered as sessions come up. (A full table answers as -i says,
-// as before.)
+// --max-starting sessions, or setupWindow, are in setup, nor while
+// setupWindow are in setup or were offered in the last offerSpan (whose
+// PADRs would find no room). They wait there instead of being dropped, so
+// their clients do not back off for seconds, and are answered as sessions
+// come up. (A full table answers as -i says, as before.)
 func (s *server) takesPADIs() bool {
-	return s.sessions.inSetup+s.offered < min(s.maxStarting, setupWindow) || s.sessions.full()
+	if s.sessions.full() {
+		return true
+	}
+	offered := s.offered
+	if s.clock.Sub(s.offeredAt) > offerSpan {
+		offered = 0
+	}
+	return s.sessions.inSetup < min(s.maxStarting, setupWindow) && s.sessions.inSetup+offered < setupWindow
 }
 
 // flush sends the frames the loop's batching writers hold.
@@ -565,7 +586,6 @@ func (s *server) onTick(now time.Time) {
 	s.clock = now
 	s.path.tick(now)
 	s.setupRate.record(now, s.stats.c[statSessionsUp].Load())
-	s.offered = 0 // a client that did not follow up by now will not
 	s.checkIfaceWait()
 	s.guard.tick(now)
 	s.sessions.each(func(sess *session) {

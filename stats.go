@@ -69,7 +69,8 @@ const (
 	statRxFrames statCounter = iota
 	statTxFrames
 	statTxErrors
-	statQueueFull
+	statQueueFull     // frames a reader dropped: the loop's queue was full
+	statPADIQueueFull // of those, PADIs
 	statPADO
 	statDuplicatePADR
 	statRefused
@@ -92,7 +93,7 @@ const (
 	numStats
 )
 
-var statNames = [numStats]string{"rx_frames", "tx_frames", "tx_errors", "rx_queue_full", "pado_sent",
+var statNames = [numStats]string{"rx_frames", "tx_frames", "tx_errors", "rx_queue_full", "rx_padi_queue_full", "pado_sent",
 	"duplicate_padr", "padr_refused", "sessions_started", "sessions_ended", "sessions_up", "auth_failures",
 	"auth_lockouts", "auth_locked_out", "protocol_rejects", "ip_up", "ip_down", "ip_dropped", "ip_spoofed", "ip_no_session", "ip_too_big", "ip_rate_dropped", "acct_write_errors", "hook_failures"}
 

@@ -25,7 +25,7 @@ FUZZ     := FuzzParseDiscovery FuzzTagIter FuzzParseLCP FuzzParseIPCP FuzzAuthMe
 
 QEMU     := mips:qemu-mips mipsle:qemu-mipsel arm:qemu-arm arm64:qemu-aarch64
 
-.PHONY: build cross test deps vet race allocs qemu fuzz demo load ipk vm-throughput clean
+.PHONY: build cross test deps vet race allocs qemu fuzz demo load ipk vm-throughput vm-scale clean
 
 build:
 	GOARCH=$(GOARCH) $(BUILD) $(HOSTTAGS) -o pppoed .
@@ -88,6 +88,11 @@ ipk:
 # kernel-mode pppoe-server, in one boot (root; about 2 minutes).
 vm-throughput:
 	@./test/vm/throughput.sh
+
+# 1,000 sessions against pppoed -k in the VM: setup rate, RSS per session,
+# flaps and teardown time (root; COUNT, RATE, HOLD, SERVER as the script says).
+vm-scale:
+	@./test/vm/scale.sh
 
 demo: build
 	@./test/demo.sh ./pppoed

@@ -12,16 +12,22 @@
 // The socket is connected before the PADS goes out, so the kernel already
 // owns the session when the client's first LCP frame arrives. From then on
 // the kernel moves the session's frames: LCP and authentication arrive on
-// the channel fd and IPCP on the unit fd, and a reader goroutine per fd
-// posts each PPP frame as it is to the loop, tagged with the session ID and
-// the slot's generation. We write every control frame to the channel. IP
+// the channel fd and IPCP on the unit fd. One reader goroutine for all of
+// them (kernelPoller: epoll, non-blocking fds, pooled buffers; no
+// goroutine, os.File or buffer per session) posts each PPP frame as it is
+// to the loop, tagged with the session ID and the slot's generation. We
+// write every control frame to the channel. IP
 // never reaches userspace: the session's traffic counters are the unit's
 // (SIOCGPPPSTATS, less the NCP frames we read from the unit fd, which the
 // kernel counts too) and its data idleness is the unit's (PPPIOCGIDLE).
 // Closing the fds ends the session in the kernel and removes pppN.
 //
-// kernelPath and each kernelSession belong to the loop; the readers only
-// post, and count what they read from a unit fd in atomics.
+// kernelPath and each kernelSession belong to the loop; the poller only
+// posts, and counts what it reads from a unit fd in atomics. The poller's
+// table of descriptors is shared under its mutex: the loop adds and removes
+// (and closes) descriptors under it, the poller reads under it, so a
+// descriptor number the loop closed and the kernel gave out again is never
+// read for the session that had it.
 //
 // ioctl numbers and struct layouts come from golang.org/x/sys per
 // architecture; the layouts x/sys lacks (struct npioctl, struct ppp_idle,
@@ -38,8 +44,8 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 	"unsafe"
 
@@ -85,6 +91,7 @@ type kernelPath struct {
 	ctl         int // AF_INET datagram socket for SIOCGPPPSTATS
 	unitFromSID bool
 	offset      int
+	poll        *kernelPoller
 }
 
 func newKernelPath(cfg *config) (*kernelPath, error) {
@@ -92,18 +99,33 @@ func newKernelPath(cfg *config) (*kernelPath, error) {
 	if err != nil {
 		return nil, os.NewSyscallError("socket", err)
 	}
-	return &kernelPath{ctl: ctl, unitFromSID: cfg.UnitFromSession, offset: cfg.SessionOffset}, nil
+	p, err := newKernelPoller()
+	if err != nil {
+		unix.Close(ctl)
+		return nil, err
+	}
+	return &kernelPath{ctl: ctl, unitFromSID: cfg.UnitFromSession, offset: cfg.SessionOffset, poll: p}, nil
 }
 
 func (k *kernelPath) mode() string                { return "kernel" }
-func (k *kernelPath) start(srv *server)           { k.srv = srv }
 func (k *kernelPath) forward(*iface, []byte) bool { return false }
 func (k *kernelPath) tick(time.Time)              {}
 
+func (k *kernelPath) start(srv *server) {
+	k.srv = srv
+	srv.wg.Add(1)
+	go func() {
+		defer srv.wg.Done()
+		k.poll.run(srv)
+	}()
+}
+
+// close stops the poller, once every session has closed its descriptors.
 func (k *kernelPath) close() error {
 	if k.ctl < 0 {
 		return nil
 	}
+	k.poll.close()
 	err := unix.Close(k.ctl)
 	k.ctl = -1
 	return err
@@ -116,33 +138,131 @@ func (k *kernelPath) open(sess *session) (sessionPath, error) {
 		return nil, err
 	}
 	ks.k, ks.sid, ks.gen = k, sess.id, sess.gen
-	k.startReader(ks, ks.ch, false)
+	if err := k.poll.add(ks.ch, ks, false); err != nil {
+		ks.close()
+		return nil, err
+	}
 	return ks, nil
 }
 
-// startReader posts every PPP frame the kernel hands to f (a channel or
-// unit fd) to the loop. It stops when f is closed. On a unit fd it counts
-// what it read, so counters can take it out of the unit's statistics.
-func (k *kernelPath) startReader(ks *kernelSession, f *os.File, unit bool) {
-	srv, sid, gen := k.srv, ks.sid, ks.gen
-	srv.wg.Add(1)
-	go func() {
-		defer srv.wg.Done()
-		for {
-			fr := getFrame()
-			n, err := f.Read(fr[:])
-			if err != nil {
-				putFrame(fr)
-				srv.log.Debug("kernel reader stopped", "sid", sid, "unit", unit, "err", err)
+// kernelPoller reads every session's channel and unit descriptors with one
+// goroutine: epoll_wait, then up to pollReads non-blocking reads of each
+// ready descriptor into pooled buffers, each frame posted to the loop. An
+// eventfd wakes it to stop.
+type kernelPoller struct {
+	ep, wake int
+	mu       sync.Mutex
+	fds      map[int32]pollEntry
+}
+
+type pollEntry struct {
+	ks   *kernelSession
+	sid  uint16
+	gen  uint32
+	unit bool // a unit fd: what is read is counted
+}
+
+// pollReads bounds the reads of one descriptor per wakeup, so one busy
+// session cannot hold the others up.
+const pollReads = 8
+
+func newKernelPoller() (*kernelPoller, error) {
+	ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, os.NewSyscallError("epoll_create1", err)
+	}
+	wake, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		unix.Close(ep)
+		return nil, os.NewSyscallError("eventfd", err)
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wake)}
+	if err := unix.EpollCtl(ep, unix.EPOLL_CTL_ADD, wake, &ev); err != nil {
+		unix.Close(ep)
+		unix.Close(wake)
+		return nil, os.NewSyscallError("epoll_ctl", err)
+	}
+	return &kernelPoller{ep: ep, wake: wake, fds: map[int32]pollEntry{}}, nil
+}
+
+// add starts reading fd for ks.
+func (p *kernelPoller) add(fd int, ks *kernelSession, unit bool) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}
+	if err := unix.EpollCtl(p.ep, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		return os.NewSyscallError("epoll_ctl", err)
+	}
+	p.fds[int32(fd)] = pollEntry{ks: ks, sid: ks.sid, gen: ks.gen, unit: unit}
+	return nil
+}
+
+// closeFd stops reading fd and closes it.
+func (p *kernelPoller) closeFd(fd int) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.fds, int32(fd))
+	return unix.Close(fd) // which takes it out of the epoll set too
+}
+
+func (p *kernelPoller) run(srv *server) {
+	var events [64]unix.EpollEvent
+	for {
+		n, err := unix.EpollWait(p.ep, events[:], -1)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			srv.log.Error("kernel-mode poller failed", "err", os.NewSyscallError("epoll_wait", err))
+			return
+		}
+		for i := range n {
+			fd := events[i].Fd
+			if int(fd) == p.wake {
 				return
 			}
-			if unit && n >= pppProtoLen {
-				ks.unitRxPackets.Add(1)
-				ks.unitRxBytes.Add(uint64(n - pppProtoLen))
-			}
-			srv.post(rxFrame{f: fr, n: n, kind: rxPPP, sid: sid, gen: gen})
+			p.read(srv, fd)
 		}
-	}()
+	}
+}
+
+// read posts what fd holds, up to pollReads frames; epoll reports it again
+// if there is more.
+func (p *kernelPoller) read(srv *server, fd int32) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	e, ok := p.fds[fd]
+	if !ok {
+		return // closed since epoll_wait returned
+	}
+	for range pollReads {
+		fr := getFrame()
+		n, err := unix.Read(int(fd), fr[:])
+		if err != nil || n <= 0 {
+			putFrame(fr)
+			if err == unix.EAGAIN || err == unix.EINTR {
+				return
+			}
+			// The kernel is done with it (the session went away
+			// under us): stop watching, or a hang-up would be
+			// reported for ever. The loop still closes it.
+			_ = unix.EpollCtl(p.ep, unix.EPOLL_CTL_DEL, int(fd), nil)
+			srv.log.Debug("kernel reader stopped", "sid", e.sid, "unit", e.unit, "err", err)
+			return
+		}
+		if e.unit && n >= pppProtoLen {
+			e.ks.unitRxPackets.Add(1)
+			e.ks.unitRxBytes.Add(uint64(n - pppProtoLen))
+		}
+		srv.post(rxFrame{f: fr, n: n, kind: rxPPP, sid: e.sid, gen: e.gen})
+	}
+}
+
+// close stops run.
+func (p *kernelPoller) close() {
+	var one [8]byte
+	binary.NativeEndian.PutUint64(one[:], 1)
+	unix.Write(p.wake, one[:])
 }
 
 // kernelSession is one session's kernel objects. The loop owns it.
@@ -150,9 +270,9 @@ type kernelSession struct {
 	k     *kernelPath
 	sid   uint16
 	gen   uint32
-	sock  int      // the AF_PPPOX socket
-	ch    *os.File // /dev/ppp attached to the channel
-	unit  *os.File // /dev/ppp attached to the unit, once authenticated
+	sock  int // the AF_PPPOX socket
+	ch    int // /dev/ppp attached to the channel, non-blocking; -1: none
+	unit  int // /dev/ppp attached to the unit, once authenticated; -1: none
 	unitN int
 	name  string // pppN
 
@@ -208,7 +328,7 @@ func openKernelSession(dev string, sid uint16, peer hwAddr) (*kernelSession, err
 	if err != nil {
 		return nil, os.NewSyscallError("socket AF_PPPOX", err)
 	}
-	ks := &kernelSession{sock: fd, unitN: -1}
+	ks := &kernelSession{sock: fd, ch: -1, unit: -1, unitN: -1}
 	sa, err := pppoxSockaddr(sid, peer, dev)
 	if err == nil {
 		_, _, e := unix.Syscall(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&sa[0])), uintptr(len(sa)))
@@ -233,22 +353,21 @@ func openKernelSession(dev string, sid uint16, peer hwAddr) (*kernelSession, err
 	return ks, nil
 }
 
-// openPPPDev opens /dev/ppp and attaches it with req (PPPIOCATTCHAN or
-// PPPIOCNEWUNIT) before handing it to the runtime poller. The order
+// openPPPDev opens /dev/ppp, non-blocking, and attaches it with req
+// (PPPIOCATTCHAN or PPPIOCNEWUNIT) before the poller gets it. The order
 // matters: ppp_poll registers no wait queue for a /dev/ppp fd that is
 // attached to nothing yet, so an fd added to epoll before the ioctl would
-// never report a frame. The fd stays non-blocking, and all later ioctls
-// go through rawFd, because os.File.Fd would switch it to blocking mode.
-func openPPPDev(req uint, arg *int32) (*os.File, error) {
+// never report a frame.
+func openPPPDev(req uint, arg *int32) (int, error) {
 	fd, err := unix.Open(devPPP, unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, os.NewSyscallError("open "+devPPP, err)
+		return -1, os.NewSyscallError("open "+devPPP, err)
 	}
 	if err := ioctlInt32(fd, req, arg); err != nil {
 		unix.Close(fd)
-		return nil, os.NewSyscallError(pppIoctlName(req), err)
+		return -1, os.NewSyscallError(pppIoctlName(req), err)
 	}
-	return os.NewFile(uintptr(fd), devPPP), nil
+	return fd, nil
 }
 
 func pppIoctlName(req uint) string {
@@ -258,25 +377,16 @@ func pppIoctlName(req uint) string {
 	return "PPPIOCNEWUNIT"
 }
 
-// rawFd runs fn with f's descriptor without changing its blocking mode.
-func rawFd(f *os.File, fn func(fd int) error) error {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var ferr error
-	if err := rc.Control(func(fd uintptr) { ferr = fn(int(fd)) }); err != nil {
-		return err
-	}
-	return ferr
-}
-
 // sendControl writes the PPP frame (protocol and packet) to the channel.
+// A channel takes a frame at once or queues it; EAGAIN is an error here,
+// as a lost frame is for the peer (our automata retransmit).
 func (ks *kernelSession) sendControl(proto uint16, b []byte) error {
 	f := b[headroom-pppProtoLen:]
 	binary.BigEndian.PutUint16(f, proto)
-	_, err := ks.ch.Write(f)
-	return err
+	if _, err := unix.Write(ks.ch, f); err != nil {
+		return os.NewSyscallError("write "+devPPP, err)
+	}
+	return nil
 }
 
 func (ks *kernelSession) ifname() string { return ks.name }
@@ -284,7 +394,7 @@ func (ks *kernelSession) ifname() string { return ks.name }
 // enterNetwork creates the session's unit, once: pppN follows the session
 // ID with rp-pppoe's -u, else the kernel picks N.
 func (ks *kernelSession) enterNetwork(mru int) error {
-	if ks.unit != nil {
+	if ks.unit >= 0 {
 		return nil
 	}
 	unit := -1
@@ -294,8 +404,7 @@ func (ks *kernelSession) enterNetwork(mru int) error {
 	if err := ks.newUnit(unit, mru); err != nil {
 		return err
 	}
-	ks.k.startReader(ks, ks.unit, true)
-	return nil
+	return ks.k.poll.add(ks.unit, ks, true)
 }
 
 func (ks *kernelSession) up(local, peer netip.Addr, mtu int) error {
@@ -311,7 +420,7 @@ func (ks *kernelSession) up(local, peer netip.Addr, mtu int) error {
 }
 
 func (ks *kernelSession) down() {
-	if ks.unit != nil {
+	if ks.unit >= 0 {
 		ks.setNPMode(false)
 	}
 	ks.isUp = false
@@ -368,7 +477,7 @@ func (ks *kernelSession) applyRate() {
 // than 4 GiB pass between two readings (the loop reads every session's
 // counters at least every statsEvery).
 func (ks *kernelSession) counters() trafficCounts {
-	if ks.unit == nil {
+	if ks.unit < 0 {
 		return trafficCounts{}
 	}
 	var st pppStats
@@ -391,11 +500,11 @@ func (ks *kernelSession) counters() trafficCounts {
 // lastData asks the unit how long it has been idle in each direction; the
 // kernel counts only network-protocol frames (PPPIOCGIDLE, whole seconds).
 func (ks *kernelSession) lastData() (rx, tx time.Time) {
-	if ks.unit == nil {
+	if ks.unit < 0 {
 		return time.Time{}, time.Time{}
 	}
 	var idle [2]int // struct ppp_idle: xmit_idle, recv_idle as C longs
-	if err := rawFd(ks.unit, func(fd int) error { return ioctlPtr(fd, unix.PPPIOCGIDLE, unsafe.Pointer(&idle)) }); err != nil {
+	if err := ioctlPtr(ks.unit, unix.PPPIOCGIDLE, unsafe.Pointer(&idle)); err != nil {
 		return time.Time{}, time.Time{}
 	}
 	now := ks.k.srv.clock
@@ -411,11 +520,11 @@ func (ks *kernelSession) newUnit(want int, mru int) error {
 		return err
 	}
 	ks.unit, ks.unitN, ks.name = u, int(n), fmt.Sprintf("ppp%d", n)
-	if err := rawFd(ks.ch, func(fd int) error { return ioctlInt32(fd, unix.PPPIOCCONNECT, &n) }); err != nil {
+	if err := ioctlInt32(ks.ch, unix.PPPIOCCONNECT, &n); err != nil {
 		return os.NewSyscallError("PPPIOCCONNECT", err)
 	}
 	m := int32(mru)
-	if err := rawFd(u, func(fd int) error { return ioctlInt32(fd, unix.PPPIOCSMRU, &m) }); err != nil {
+	if err := ioctlInt32(u, unix.PPPIOCSMRU, &m); err != nil {
 		return os.NewSyscallError("PPPIOCSMRU", err)
 	}
 	return nil
@@ -427,7 +536,7 @@ func (ks *kernelSession) setNPMode(pass bool) error {
 	if pass {
 		np.mode = npmodePass
 	}
-	if err := rawFd(ks.unit, func(fd int) error { return ioctlPtr(fd, unix.PPPIOCSNPMODE, unsafe.Pointer(&np)) }); err != nil {
+	if err := ioctlPtr(ks.unit, unix.PPPIOCSNPMODE, unsafe.Pointer(&np)); err != nil {
 		return os.NewSyscallError("PPPIOCSNPMODE", err)
 	}
 	return nil
@@ -448,14 +557,20 @@ func (ks *kernelSession) configure(local, peer netip.Addr, mtu int) error {
 }
 
 // close releases everything; the kernel then removes pppN and forgets the
-// session. Closing the files unblocks their readers.
+// session. The poller stops reading each descriptor as it is closed.
 func (ks *kernelSession) close() error {
 	var errs []error
-	if ks.unit != nil {
-		errs = append(errs, ks.unit.Close())
+	closeFd := unix.Close
+	if ks.k != nil {
+		closeFd = ks.k.poll.closeFd
 	}
-	if ks.ch != nil {
-		errs = append(errs, ks.ch.Close())
+	if ks.unit >= 0 {
+		errs = append(errs, closeFd(ks.unit))
+		ks.unit = -1
+	}
+	if ks.ch >= 0 {
+		errs = append(errs, closeFd(ks.ch))
+		ks.ch = -1
 	}
 	if ks.sock >= 0 {
 		errs = append(errs, unix.Close(ks.sock))
@@ -470,7 +585,7 @@ func ioctlInt32(fd int, req uint, v *int32) error {
 
 func ioctlPtr(fd int, req uint, p unsafe.Pointer) error {
 	if _, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(req), uintptr(p)); e != 0 {
-		return syscall.Errno(e)
+		return e
 	}
 	return nil
 }

@@ -235,10 +235,15 @@ func (s *server) onPADR(ifc *iface, p *discoveryPacket, t *discoveryTags) {
 	copy(cm[:], t.cookie[cookieExpiryLen:])
 
 	// A PADR retransmitted because our PADS was lost must not open a second
-	// session (rp-pppoe issue #6): answer it with the same PADS.
-	if old := s.sessions.findStarting(p.src, cm); old != nil && old.iface == ifc {
+	// session (rp-pppoe issue #6): answer it with the same PADS. One that
+	// comes after the client has started PPP (our PADS was late, not
+	// lost) needs no answer, and must not open a session either, which
+	// would sit silent until it timed out, holding a slot.
+	if old := s.sessions.findByPADR(p.src, cm); old != nil && old.iface == ifc {
 		s.stats.add(statDuplicatePADR)
-		s.sendPADS(old)
+		if old.state == stateStarting {
+			s.sendPADS(old)
+		}
 		return
 	}
 
@@ -262,6 +267,7 @@ func (s *server) onPADR(ifc *iface, p *discoveryPacket, t *discoveryTags) {
 		return
 	}
 	sess := s.sessions.create(s, ifc, p.src, cm)
+	s.churnAt = s.clock
 	if sess == nil {
 		s.refusePADR(ifc, p, t, tagACSystemError, "no free session slots")
 		return

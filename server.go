@@ -33,6 +33,8 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -227,6 +229,11 @@ type server struct {
 	// setup for offerSpan.
 	offered   int
 	offeredAt time.Time
+
+	// Memory after a burst (trimMemory): the table's size when it last
+	// gave memory back, and when a session last started or ended.
+	trimmedAt int
+	churnAt   time.Time
 }
 
 // newServer builds a server on ifaces with the given data path. auth may be
@@ -581,11 +588,37 @@ func (s *server) reap() {
 	s.reapq = s.reapq[:0]
 }
 
+// trimCalm and trimChurn: once the sessions have grown or shrunk by
+// trimChurn and none has started or ended for trimCalm, the loop has a GC
+// run and what it freed given back to the kernel (debug.FreeOSMemory, off
+// the loop). Setting up or ending sessions in their thousands leaves
+// megabytes of garbage and freed heap that Go's own scavenger returns only
+// over minutes; on a 128 MB router that is worth a collection.
+const (
+	trimCalm  = 5 * time.Second
+	trimChurn = 64
+)
+
+func (s *server) trimMemory() {
+	n := s.sessions.active
+	if n-s.trimmedAt < trimChurn && s.trimmedAt-n < trimChurn || s.clock.Sub(s.churnAt) < trimCalm {
+		return
+	}
+	s.trimmedAt = n
+	go func() {
+		// Two collections: the first moves the frame pools' buffers
+		// to their victim caches, the second frees them.
+		runtime.GC()
+		debug.FreeOSMemory()
+	}()
+}
+
 // onTick runs every session's timers.
 func (s *server) onTick(now time.Time) {
 	s.clock = now
 	s.path.tick(now)
 	s.setupRate.record(now, s.stats.c[statSessionsUp].Load())
+	s.trimMemory()
 	s.checkIfaceWait()
 	s.guard.tick(now)
 	s.sessions.each(func(sess *session) {

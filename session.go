@@ -195,6 +195,7 @@ func (s *session) finish() {
 		srv.removeUserSession(s)
 	}
 	srv.endReasons[reasonKind(s.endReason)]++
+	srv.churnAt = srv.clock
 	// pppd's "Connect time" and "Sent N bytes, received M bytes", in one
 	// line with who and why.
 	attrs := []any{"reason", s.endReason, "user", s.auth.user,

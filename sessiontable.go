@@ -17,7 +17,8 @@ package main
 
 import "encoding/binary"
 
-// startKey finds a session that is still starting by its PADR's cookie.
+// startKey finds a session by the PADR that opened it: the peer and the
+// cookie's MAC, which is unique per PADO.
 type startKey struct {
 	peer   hwAddr
 	cookie [cookieMACLen]byte
@@ -34,7 +35,7 @@ type sessionTable struct {
 	inSetup int
 
 	perMAC   map[hwAddr]int
-	starting map[startKey]uint16
+	byCookie map[startKey]uint16 // every live session, by its PADR
 }
 
 func newSessionTable(n, offset int, random bool) *sessionTable {
@@ -44,7 +45,7 @@ func newSessionTable(n, offset int, random bool) *sessionTable {
 		free:     idRing{ids: make([]uint16, n)},
 		live:     make([]uint16, 0, n),
 		perMAC:   make(map[hwAddr]int),
-		starting: make(map[startKey]uint16),
+		byCookie: make(map[startKey]uint16),
 	}
 	ids := make([]uint16, n)
 	for i := range ids {
@@ -114,24 +115,24 @@ func (t *sessionTable) create(srv *server, ifc *iface, peer hwAddr, cookieMAC [c
 	t.active++
 	t.inSetup++
 	t.perMAC[peer]++
-	t.starting[startKey{peer, cookieMAC}] = id
+	t.byCookie[startKey{peer, cookieMAC}] = id
 	return s
 }
 
-// findStarting returns the starting session opened by a PADR with this
-// cookie, for a retransmitted PADR.
-func (t *sessionTable) findStarting(peer hwAddr, cookieMAC [cookieMACLen]byte) *session {
-	id, ok := t.starting[startKey{peer, cookieMAC}]
+// findByPADR returns the live session a PADR with this cookie opened, for a
+// retransmitted PADR. A client that starts over sends a PADI first and so
+// a PADR with another cookie; the same cookie is always the same PADR,
+// even after the session has gone on (our PADS was slow, not lost).
+func (t *sessionTable) findByPADR(peer hwAddr, cookieMAC [cookieMACLen]byte) *session {
+	id, ok := t.byCookie[startKey{peer, cookieMAC}]
 	if !ok {
 		return nil
 	}
 	return t.lookup(id)
 }
 
-// markActive records that the peer has spoken PPP, so a later PADR with the
-// same cookie is no longer a retransmission.
+// markActive records that the peer has spoken PPP.
 func (t *sessionTable) markActive(s *session) {
-	delete(t.starting, startKey{s.peer, s.cookieMAC})
 	s.state = stateActive
 }
 
@@ -150,7 +151,7 @@ func (t *sessionTable) release(s *session) {
 	if s.state == stateFree {
 		return
 	}
-	delete(t.starting, startKey{s.peer, s.cookieMAC})
+	delete(t.byCookie, startKey{s.peer, s.cookieMAC})
 	if t.perMAC[s.peer]--; t.perMAC[s.peer] <= 0 {
 		delete(t.perMAC, s.peer)
 	}

@@ -24,4 +24,4 @@ if [[ -n ${SERVER:-} ]]; then
 	ac=/mnt/host/pppoed-ac
 fi
 exec "$here/run.sh" -s "$dir" -t 1800 -e COUNT="${COUNT:-1000}" -e RATE="${RATE:-200}" -e HOLD="${HOLD:-30}" \
-	-e AC="$ac" -f "$here/scenarios/scale.sh"
+	-e AC="$ac" ${GOGC:+-e GOGC=$GOGC} -f "$here/scenarios/scale.sh"

@@ -4,7 +4,7 @@
 # srv, joined by the veth pair vs/vc. It prints
 #
 #   SCALE sessions_per_s <setup rate, from the client's load report>
-#   SCALE rss_kib_before <pppoed's VmRSS listening> rss_kib_after <with COUNT up>
+#   SCALE rss_kib_before <pppoed's VmRSS listening> rss_kib_after <COUNT up for HOLD s>
 #   SCALE rss_per_session_kib <(after - before) / COUNT>
 #   SCALE flaps <sessions that ended while HOLD seconds passed with all up>
 #   SCALE teardown_s <from the client's hang-up to no session and no pppN left>
@@ -48,6 +48,8 @@ for _ in $(seq 300); do grep -q 'msg=listening' /tmp/ac.log && break; sleep 0.1;
 grep -q 'msg=listening' /tmp/ac.log || { cat /tmp/ac.log; echo "FAIL the AC did not start"; exit 1; }
 sleep 1
 before=$(rss $ac)
+grep -E 'RssAnon|RssFile|Threads' /proc/$ac/status | tr -s ' \t' ' ' | sed 's/^/SCALE before /'
+echo "SCALE go_heap_kib_before $(($(ip netns exec srv "$CLIENT" show stat --json --ctl-socket /tmp/scale.sock | tr ',' '\n' | sed -n 's/.*"go_heap_bytes": *\([0-9]*\).*/\1/p') / 1024))" 
 
 step "dialling"
 ip netns exec cli "$CLIENT" client -I vc -u load -p pw --auth pap -n "$COUNT" --rate "$RATE" -q --timeout 1200s >/tmp/cli.log 2>&1 &
@@ -57,19 +59,26 @@ until grep -q '^load: offered' /tmp/cli.log; do
 	sleep 1
 done
 cat /tmp/cli.log
-grep -q "^summary: $COUNT of $COUNT sessions up" /tmp/cli.log || { echo "FAIL not all sessions came up"; tail -20 /tmp/ac.log; exit 1; }
+report() {
+	echo "AC: $(grep -c 'msg="session started"' /tmp/ac.log) sessions started from $(grep 'msg="session started"' /tmp/ac.log | grep -o 'mac=[0-9a-f:]*' | sort -u | wc -l) MACs, $(grep -c 'msg="session up"' /tmp/ac.log) up; ended by reason:"
+	grep 'msg="session ended"' /tmp/ac.log | grep -o 'reason="[^"]*"' | sort | uniq -c
+	grep -v 'msg="session \(started\|up\|ended\)"\|msg=authenticated' /tmp/ac.log | tail -20
+}
+grep -q "^summary: $COUNT of $COUNT sessions up" /tmp/cli.log || { echo "FAIL not all sessions came up"; report; exit 1; }
 rate=$(sed -nE 's/^load: offered .*, achieved ([0-9.]+) sessions\/s.*/\1/p' /tmp/cli.log)
-sleep 2
-after=$(rss $ac)
 echo "SCALE sessions_per_s $rate"
-echo "SCALE rss_kib_before $before rss_kib_after $after"
-awk -v a="$before" -v b="$after" -v n="$COUNT" 'BEGIN {printf "SCALE rss_per_session_kib %.2f\n", (b - a) / n}'
-
 step "holding $COUNT sessions for ${HOLD}s"
 e0=$(ended)
 sleep "$HOLD"
 flaps=$(($(ended) - e0))
 echo "SCALE flaps $flaps"
+# Memory in the steady state, all sessions up for HOLD seconds.
+after=$(rss $ac)
+heap() { ip netns exec srv "$CLIENT" show stat --json --ctl-socket /tmp/scale.sock | tr ',' '\n' | sed -n 's/.*"go_heap_bytes": *\([0-9]*\).*/\1/p'; }
+echo "SCALE go_heap_kib $(($(heap) / 1024))"
+grep -E 'RssAnon|RssFile|Threads' /proc/$ac/status | tr -s ' \t' ' ' | sed 's/^/SCALE /'
+echo "SCALE rss_kib_before $before rss_kib_after $after"
+awk -v a="$before" -v b="$after" -v n="$COUNT" 'BEGIN {printf "SCALE rss_per_session_kib %.2f\n", (b - a) / n}'
 
 step "hanging up"
 start=$(secs)
@@ -83,6 +92,9 @@ for _ in $(seq 6000); do
 	sleep 0.1
 done
 awk -v a="$start" -v b="$(secs)" 'BEGIN {printf "SCALE teardown_s %.1f\n", b - a}'
+# The AC's own view: its first and last "session ended" line of the hang-up.
+grep 'msg="session ended"' /tmp/ac.log | tail -n "$COUNT" | sed -nE 's/^time=[0-9-]+T([0-9]+):([0-9]+):([0-9.]+)Z.*/\1 \2 \3/p' |
+	awk 'NR == 1 {a = $1 * 3600 + $2 * 60 + $3} {b = $1 * 3600 + $2 * 60 + $3} END {printf "SCALE teardown_ac_log_s %.1f\n", b - a}'
 wait $cl 2>/dev/null
 kill -TERM $ac
 wait $ac

@@ -64,7 +64,15 @@ report() {
 	grep 'msg="session ended"' /tmp/ac.log | grep -o 'reason="[^"]*"' | sort | uniq -c
 	grep -v 'msg="session \(started\|up\|ended\)"\|msg=authenticated' /tmp/ac.log | tail -20
 }
-grep -q "^summary: $COUNT of $COUNT sessions up" /tmp/cli.log || { echo "FAIL not all sessions came up"; report; exit 1; }
+status=0
+up=$(sed -nE 's/^summary: ([0-9]+) of .*/\1/p' /tmp/cli.log)
+if [[ $up != "$COUNT" ]]; then
+	# Measured all the same, over the sessions that are up.
+	echo "FAIL not all sessions came up"
+	report
+	status=1
+	((${up:-0} > 0)) || exit 1
+fi
 rate=$(sed -nE 's/^load: offered .*, achieved ([0-9.]+) sessions\/s.*/\1/p' /tmp/cli.log)
 echo "SCALE sessions_per_s $rate"
 step "holding $COUNT sessions for ${HOLD}s"
@@ -78,14 +86,15 @@ heap() { ip netns exec srv "$CLIENT" show stat --json --ctl-socket /tmp/scale.so
 echo "SCALE go_heap_kib $(($(heap) / 1024))"
 grep -E 'RssAnon|RssFile|Threads' /proc/$ac/status | tr -s ' \t' ' ' | sed 's/^/SCALE /'
 echo "SCALE rss_kib_before $before rss_kib_after $after"
-awk -v a="$before" -v b="$after" -v n="$COUNT" 'BEGIN {printf "SCALE rss_per_session_kib %.2f\n", (b - a) / n}'
+awk -v a="$before" -v b="$after" -v n="$up" 'BEGIN {printf "SCALE rss_per_session_kib %.2f\n", (b - a) / n}'
 
 step "hanging up"
 start=$(secs)
 kill -TERM $cl
 done_ok=0
-for _ in $(seq 6000); do
-	if (($(ended) >= COUNT)) && (($(ppp_count) == 0)); then
+deadline=$(awk -v a="$start" 'BEGIN {print int(a) + 300}')
+while (($(cut -d. -f1 /proc/uptime) < deadline)); do
+	if (($(ended) >= e0 + up)) && (($(ppp_count) == 0)); then
 		done_ok=1
 		break
 	fi
@@ -93,12 +102,11 @@ for _ in $(seq 6000); do
 done
 awk -v a="$start" -v b="$(secs)" 'BEGIN {printf "SCALE teardown_s %.1f\n", b - a}'
 # The AC's own view: its first and last "session ended" line of the hang-up.
-grep 'msg="session ended"' /tmp/ac.log | tail -n "$COUNT" | sed -nE 's/^time=[0-9-]+T([0-9]+):([0-9]+):([0-9.]+)Z.*/\1 \2 \3/p' |
+grep 'msg="session ended"' /tmp/ac.log | tail -n "$up" | sed -nE 's/^time=[0-9-]+T([0-9]+):([0-9]+):([0-9.]+)Z.*/\1 \2 \3/p' |
 	awk 'NR == 1 {a = $1 * 3600 + $2 * 60 + $3} {b = $1 * 3600 + $2 * 60 + $3} END {printf "SCALE teardown_ac_log_s %.1f\n", b - a}'
 wait $cl 2>/dev/null
 kill -TERM $ac
 wait $ac
-status=0
 ((done_ok)) || { echo "FAIL teardown: $(ended) ended, $(ppp_count) pppN left"; status=1; }
 ((flaps == 0)) || { echo "FAIL $flaps sessions flapped"; status=1; }
 exit $status

@@ -218,6 +218,7 @@ type dialer struct {
 
 	// The load report (report): retransmissions by kind, why sessions
 	// failed, frames the readers dropped because the loop was behind.
+	allStartedAt                         time.Time // when the last first PADI went
 	retxPADI, retxPADR, retxCP, retxAuth int
 	failures                             map[string]int
 	rxDropped                            atomic.Uint64
@@ -372,6 +373,9 @@ func (d *dialer) startDue() {
 	}
 	for ; d.started < due; d.started++ {
 		d.sendPADI(d.sessions[d.started])
+	}
+	if d.started == len(d.sessions) && d.allStartedAt.IsZero() {
+		d.allStartedAt = d.clock
 	}
 }
 
@@ -761,9 +765,14 @@ func (d *dialer) summary() {
 // retransmissions, the failures by reason and the frames dropped on the
 // way in, ours and the kernel's (PACKET_STATISTICS).
 func (d *dialer) report(achieved float64) {
+	// What was offered, and what the pacing held: the rate of first
+	// PADIs from the first to the last.
 	offered := "all at once"
 	if d.cfg.rate > 0 {
 		offered = fmt.Sprintf("%.1f sessions/s", d.cfg.rate)
+		if span := d.allStartedAt.Sub(d.firstAt); len(d.sessions) > 1 && span > 0 {
+			offered += fmt.Sprintf(" (held: %.1f/s)", float64(len(d.sessions)-1)/span.Seconds())
+		}
 	}
 	var sockDrops uint64
 	for _, l := range []*packetLink{d.disc, d.sessL} {

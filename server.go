@@ -411,16 +411,22 @@ func (s *server) queueFull(q chan rxFrame) {
 func (s *server) runLoop(ctx context.Context) {
 	tick := time.NewTicker(tickEvery)
 	defer tick.Stop()
+	stop := func() {
+		s.clock = s.now()
+		s.shutdown()
+		s.flush()
+	}
+	ticked := func(t time.Time) {
+		s.onTick(s.now())
+		s.loopLag.record(s.clock, s.clock.Sub(t))
+	}
 	for {
 		select {
 		case <-ctx.Done():
-			s.clock = s.now()
-			s.shutdown()
-			s.flush()
+			stop()
 			return
 		case t := <-tick.C:
-			s.onTick(s.now())
-			s.loopLag.record(s.clock, s.clock.Sub(t))
+			ticked(t)
 		case <-s.events.notify:
 		default:
 			if s.handleQueued() > 0 {
@@ -434,13 +440,10 @@ func (s *server) runLoop(ctx context.Context) {
 			}
 			select {
 			case <-ctx.Done():
-				s.clock = s.now()
-				s.shutdown()
-				s.flush()
+				stop()
 				return
 			case t := <-tick.C:
-				s.onTick(s.now())
-				s.loopLag.record(s.clock, s.clock.Sub(t))
+				ticked(t)
 			case <-s.events.notify:
 			case fr := <-s.rxSess:
 				s.handleRx(fr)

@@ -287,7 +287,9 @@ func (s *session) authAnswered(res authResult) {
 	srv := s.srv
 	a := &s.auth
 	if !res.ok {
-		srv.guard.failed(a.user, s.peer, srv.clock)
+		if res.guess {
+			srv.guard.failed(a.user, s.peer, srv.clock)
+		}
 		s.failAuth(res, false)
 		return
 	}

@@ -89,6 +89,10 @@ type authResult struct {
 	// is a failure, as the peer cannot authenticate us.
 	mustHaveSuccess bool
 	source          string // "radius", or "" for the secrets files
+	// guess: the name or password was wrong, as the secrets files or a
+	// RADIUS Access-Reject say; only such a failure counts towards a
+	// lockout (guard.go), not a RADIUS outage or a broken secrets line.
+	guess bool
 
 	pool        string        // Framed-Pool: a named pool to take the address from
 	acctInterim time.Duration // Acct-Interim-Interval; 0: the configured one
@@ -166,9 +170,10 @@ func (a *secretsAuthenticator) check(req *authRequest) authResult {
 	} else {
 		e, found, why = a.lookup(req.user, &a.chapSecrets)
 	}
-	fail := authResult{reason: "wrong password"}
+	fail := authResult{reason: "wrong password", guess: true}
 	if !found {
 		fail.reason = why
+		fail.guess = !strings.HasPrefix(why, "entry skipped")
 	}
 	res := authResult{ok: true}
 	switch req.method {

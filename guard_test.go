@@ -325,7 +325,7 @@ func TestLockoutSparesRADIUS(t *testing.T) {
 		h.openLCP()
 		h.feed(protoPAP, papAuthReq, 1, papReq("carol", "guess"))
 		if i < 2 {
-			auth.answer(i, authResult{reason: "Access-Reject"})
+			auth.answer(i, authResult{reason: "Access-Reject", guess: true})
 			h.settle()
 		}
 		if nak := find(h.tick(2*time.Second), protoPAP, papAuthNak); nak == nil {
@@ -334,6 +334,28 @@ func TestLockoutSparesRADIUS(t *testing.T) {
 	}
 	if len(auth.reqs) != 2 {
 		t.Fatalf("RADIUS was asked %d times, want 2: the third login was locked out", len(auth.reqs))
+	}
+}
+
+// TestLockoutIgnoresOutages: a failure that is not a wrong name or
+// password (no RADIUS server answered) counts towards no lockout, so an
+// outage locks nobody out for the cool-down after it.
+func TestLockoutIgnoresOutages(t *testing.T) {
+	auth := &heldAuth{}
+	h := newFakeHarness(t, "require-pap\n", auth, func(c *config) { c.LockoutFailures = 2 })
+	for i := range 4 {
+		h.hangUp()
+		h.dialFrom(clientMAC)
+		h.openLCP()
+		h.feed(protoPAP, papAuthReq, 1, papReq("carol", "pw"))
+		auth.answer(i, authResult{reason: "no RADIUS server answered"})
+		h.settle()
+		if nak := find(h.tick(2*time.Second), protoPAP, papAuthNak); nak == nil {
+			t.Fatalf("attempt %d: no Nak after the delay", i)
+		}
+	}
+	if len(auth.reqs) != 4 || strings.Contains(h.log.String(), "login lockout started") {
+		t.Fatalf("RADIUS asked %d times (want 4), log:\n%s", len(auth.reqs), h.log.String())
 	}
 }
 

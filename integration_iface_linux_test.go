@@ -29,7 +29,7 @@ func (l *lab) recreateVeth(forGood bool) {
 // with a log line, and a client is served on the new interface.
 func TestIntegrationIfaceRecreated(t *testing.T) {
 	l := newLab(t)
-	srv := l.startServer(append(l.pppFiles("require-pap\n", "alice * pw *\n"), "-L", "10.0.0.1", "-R", "10.0.0.2", "-N", "8")...)
+	srv := l.startServer(append(l.pppFiles("require-pap\n", "alice * pw *\n"), "-L", "10.0.0.1", "-R", "10.0.0.2", "-N", "8", "-d")...)
 	cl := l.startClient("-u", "alice", "-p", "pw", "--auth", "pap")
 	cl.waitLog("summary: 1 of 1 sessions up", 15*time.Second)
 	srv.waitLog("msg=\"session up\"", 5*time.Second)
@@ -43,6 +43,11 @@ func TestIntegrationIfaceRecreated(t *testing.T) {
 
 	again := l.startClient("-u", "alice", "-p", "pw", "--auth", "pap")
 	again.waitLog("summary: 1 of 1 sessions up", 15*time.Second)
+	// The old sockets' readers stopped when their sockets were closed,
+	// rather than reading on, failing, for ever (-d logs it).
+	waitFor(t, "the old sockets' two readers to stop", 5*time.Second, func() bool {
+		return strings.Count(srv.log.String(), `msg="reader stopped"`) >= 2
+	})
 	if n := strings.Count(srv.log.String(), `msg="session up"`); n != 2 {
 		t.Errorf("%d sessions up, want 2 (one before, one after)", n)
 	}

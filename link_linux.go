@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 
@@ -38,9 +39,10 @@ const (
 )
 
 type packetLink struct {
-	conn *packet.Conn
-	rc   syscall.RawConn
-	mac  hwAddr // the interface's, for vlanTagged
+	conn   *packet.Conn
+	closed atomic.Bool // close was called: a read error is net.ErrClosed
+	rc     syscall.RawConn
+	mac    hwAddr // the interface's, for vlanTagged
 
 	// The reader's recvmsg state, reused for every frame: msg points at
 	// iov, from and oob, and iov at the caller's buffer during a read.
@@ -139,6 +141,11 @@ func (l *packetLink) readFrame(b []byte) (int, error) {
 	err := l.rc.Read(l.readFn)
 	l.iov.Base = nil
 	if err != nil {
+		if l.closed.Load() {
+			// What SyscallConn's Read returns for a closed socket
+			// matches neither net.ErrClosed nor os.ErrClosed.
+			return 0, net.ErrClosed
+		}
 		return 0, err
 	}
 	if l.rerr != nil {
@@ -207,7 +214,10 @@ func (w *linkWriter) writeFrame(b []byte) error {
 	return nil
 }
 
-func (l *packetLink) close() error { return l.conn.Close() }
+func (l *packetLink) close() error {
+	l.closed.Store(true)
+	return l.conn.Close()
+}
 
 // setPromiscuous puts the interface in promiscuous mode while the socket
 // is open (the kernel undoes it when the socket closes).

@@ -102,6 +102,7 @@ func radiusResult(p *radiusPacket, err error) authResult {
 	res := authResult{ok: p.code == radAccessAccept, source: "radius"}
 	if !res.ok {
 		res.reason = "rejected by RADIUS"
+		res.guess = p.code == radAccessReject
 		if p.code != radAccessReject {
 			res.reason = "RADIUS answered with code " + strconv.Itoa(int(p.code))
 		}

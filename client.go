@@ -286,9 +286,9 @@ func (d *dialer) run(ctx context.Context) bool {
 	// --rate is held by starting, every millisecond, the sessions due by
 	// then: at 20,000/s that is bursts of 20 PADIs, not of 1,000.
 	var paceC <-chan time.Time
+	pace := time.NewTicker(time.Millisecond)
+	defer pace.Stop()
 	if d.cfg.rate > 0 {
-		pace := time.NewTicker(time.Millisecond)
-		defer pace.Stop()
 		paceC = pace.C
 	}
 	d.clock = time.Now()
@@ -316,9 +316,18 @@ func (d *dialer) run(ctx context.Context) bool {
 		case <-paceC:
 			d.clock = time.Now()
 			d.startDue()
+			if d.started == len(d.sessions) {
+				pace.Stop()
+				paceC = nil
+			}
 		case <-tick.C:
 			d.clock = time.Now()
 			d.onTick()
+			// --timeout counts from the last session's start, so
+			// pacing does not eat into the last ones' time.
+			if !d.allStartedAt.IsZero() {
+				deadline = d.allStartedAt.Add(d.cfg.timeout)
+			}
 			if !summarized && d.clock.After(deadline) {
 				for _, cs := range d.sessions {
 					if cs.state < csUp {

@@ -204,16 +204,12 @@ func (s *server) onPADI(ifc *iface, p *discoveryPacket, t *discoveryTags) {
 		return
 	}
 	s.stats.add(statPADO)
-	if s.clock.Sub(s.offeredAt) > offerSpan {
-		s.offered, s.offeredAt = 0, s.clock
-	}
-	s.offered++
+	s.countOffer()
 	s.send(ifc, o)
 }
 
 // onPADR answers a PADR with a PADS and starts a session (RFC 2516 §5.3, §5.4).
 func (s *server) onPADR(ifc *iface, p *discoveryPacket, t *discoveryTags) {
-	s.offered = max(s.offered-1, 0)
 	switch {
 	case p.dst == broadcastAddr:
 		s.drop(ifc, dropPADRBroadcast, nil)
@@ -231,6 +227,7 @@ func (s *server) onPADR(ifc *iface, p *discoveryPacket, t *discoveryTags) {
 		s.drop(ifc, dropBadCookie, nil)
 		return
 	}
+	s.offered = max(s.offered-1, 0) // a PADO answered, with a good cookie
 	var cm [cookieMACLen]byte
 	copy(cm[:], t.cookie[cookieExpiryLen:])
 
@@ -397,6 +394,11 @@ func (s *server) sendPADM(sess *session) {
 
 // sendPADT tells the peer its session is over.
 func (s *server) sendPADT(sess *session) {
+	// What the session said last (its Terminate-Request) goes before
+	// the PADT, though they leave by different sockets' batches.
+	if !sess.iface.gone {
+		s.flushWriter(sess.iface, sess.iface.sessW)
+	}
 	o := &s.out
 	o.reset(sess.peer, sess.iface.mac, codePADT, sess.id)
 	s.send(sess.iface, o)

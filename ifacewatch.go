@@ -24,6 +24,7 @@ package main
 import (
 	"fmt"
 	"net"
+	"strings"
 	"time"
 )
 
@@ -99,6 +100,12 @@ func (s *server) onLinkChange(c linkChange) {
 func (s *server) resyncIfaces() {
 	for i, ifc := range s.ifaces {
 		ifi, err := net.InterfaceByName(ifc.name)
+		if err != nil && !strings.Contains(err.Error(), "no such network interface") {
+			// A failed lookup (the very overflow that made us look
+			// again, say) is not a missing interface.
+			s.log.Warn("cannot look the interface up", "iface", ifc.name, "err", err)
+			continue
+		}
 		if !ifc.gone && (err != nil || ifi.Index != ifc.index) {
 			s.ifaceGone(ifc, "missing")
 		}

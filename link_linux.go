@@ -252,6 +252,8 @@ const (
 	txBatchBytes  = 32 << 10
 )
 
+var errBatchFrame = errors.New("pppoe: empty frame, or larger than the send batch")
+
 type batchWriter struct {
 	rc     syscall.RawConn
 	arena  []byte
@@ -263,6 +265,10 @@ type batchWriter struct {
 	sent   int
 	errno  unix.Errno
 	sendFn func(fd uintptr) bool
+	// What sends that made room in writeFrame failed, reported by the
+	// next flush.
+	failed int
+	err    error
 }
 
 // newBatchWriter returns a batching writer on l's socket.
@@ -283,27 +289,36 @@ func (l *packetLink) newBatchWriter() frameFlusher {
 	return w
 }
 
-// writeFrame queues a copy of b; the caller keeps b. An error is the
-// flush's that made room, if there was one.
+// writeFrame queues a copy of b; the caller keeps b. It fails only for a
+// frame it cannot queue; sends that fail are the next flush's to report.
 func (w *batchWriter) writeFrame(b []byte) error {
-	var err error
-	if w.n == txBatchFrames || w.used+len(b) > len(w.arena) {
-		_, err = w.flush()
+	if len(b) == 0 || len(b) > len(w.arena) {
+		return errBatchFrame
 	}
-	if len(b) > len(w.arena) {
-		return errors.New("pppoe: frame larger than the send batch")
+	if w.n == txBatchFrames || w.used+len(b) > len(w.arena) {
+		failed, err := w.send()
+		w.failed += failed
+		w.err = cmp.Or(w.err, err)
 	}
 	copy(w.arena[w.used:], b)
 	w.iov[w.n].Base = &w.arena[w.used]
 	w.iov[w.n].SetLen(len(b))
 	w.used += len(b)
 	w.n++
-	return err
+	return nil
 }
 
 // flush sends the queued frames. A frame the kernel refuses is skipped and
 // counted in failed, and the first such error returned; the rest are sent.
+// The count includes what failed while writeFrame made room.
 func (w *batchWriter) flush() (failed int, err error) {
+	failed, err = w.send()
+	failed, err = failed+w.failed, cmp.Or(w.err, err)
+	w.failed, w.err = 0, nil
+	return failed, err
+}
+
+func (w *batchWriter) send() (failed int, err error) {
 	for w.off = 0; w.off < w.n; {
 		if rerr := w.rc.Write(w.sendFn); rerr != nil {
 			failed += w.n - w.off

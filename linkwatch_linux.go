@@ -15,6 +15,7 @@ import (
 	"errors"
 	"os"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -35,7 +36,9 @@ func openLinkWatch() (*linkWatch, error) {
 		unix.Close(fd)
 		return nil, os.NewSyscallError("bind RTMGRP_LINK", err)
 	}
-	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 1<<20)
+	if unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, 1<<20) != nil {
+		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 1<<20)
+	}
 	return &linkWatch{f: os.NewFile(uintptr(fd), "rtnetlink")}, nil
 }
 
@@ -67,7 +70,9 @@ func (w *linkWatch) start(post func(linkChange)) {
 				if errors.Is(rerr, unix.EBADF) {
 					return
 				}
+				// Something else: look again, but not in a spin.
 				post(linkChange{resync: true})
+				time.Sleep(time.Second)
 				continue
 			}
 			parseLinkChanges(buf[:n], post)

@@ -13,14 +13,15 @@ func TestParseLinkChanges(t *testing.T) {
 		alen := 4 + len(attr)
 		body := make([]byte, 16, 16+nlAlign(alen))
 		binary.NativeEndian.PutUint32(body[4:], uint32(index))
-		body = append(body, byte(alen), byte(alen>>8), 3, 0) // IFLA_IFNAME
+		body = binary.NativeEndian.AppendUint16(body, uint16(alen))
+		body = binary.NativeEndian.AppendUint16(body, 3) // IFLA_IFNAME
 		body = append(body, attr...)
 		for len(body)%4 != 0 {
 			body = append(body, 0)
 		}
 		h := make([]byte, 16)
 		binary.NativeEndian.PutUint32(h[0:], uint32(16+len(body)))
-		h[4], h[5] = byte(typ), byte(typ>>8)
+		binary.NativeEndian.PutUint16(h[4:], typ)
 		return append(h, body...)
 	}
 	var b []byte

@@ -65,6 +65,10 @@ type delayedPADO struct {
 }
 
 func (e delayedPADO) handle(s *server) {
+	if e.ifc.gone {
+		return // its interface went away meanwhile
+	}
+	s.countOffer()
 	if err := e.ifc.discW.writeFrame(e.frame); err != nil {
 		s.stats.add(statTxErrors)
 		return

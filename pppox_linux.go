@@ -114,7 +114,7 @@ func newKernelPath(cfg *config) (*kernelPath, error) {
 		return nil, err
 	}
 	return &kernelPath{ctl: ctl, unitFromSID: cfg.UnitFromSession, offset: cfg.SessionOffset, poll: p,
-		closeq: make(chan [3]int, cfg.MaxSessions)}, nil
+		closeq: make(chan [3]int, min(cfg.MaxSessions, 4096))}, nil
 }
 
 func (k *kernelPath) mode() string                { return "kernel" }

@@ -5,11 +5,10 @@
 // frames are dropped and counted rather than queued without bound. There
 // are three queues, taken in order of priority: frames of sessions (their
 // setup, keepalives and control), then PADRs and PADTs, then PADIs, which
-// the readers also shed while the queues before them are half full. So an
-// overloaded loop spends its time finishing the sessions it has started
-// rather than offering new ones, and never drops a live session's echo for
-// a new arrival; how many may be starting at once is --max-starting
-// (discovery.go). The loop answers a batch of frames, then sends what it
+// the loop leaves queued while enough sessions are in setup (takesPADIs).
+// So an overloaded loop spends its time finishing the sessions it has
+// started rather than offering new ones, and never drops a live session's
+// echo for a new arrival. The loop answers a batch of frames, then sends what it
 // has to say in one system call per socket (batchWriter). Answers
 // that arrive later (an authenticator's, a reload request) come through the
 // event queue, which never blocks the goroutine that posts. The loop
@@ -420,6 +419,11 @@ func (s *server) runLoop(ctx context.Context) {
 		s.onTick(s.now())
 		s.loopLag.record(s.clock, s.clock.Sub(t))
 	}
+	// gate wakes the loop when PADIs held back only by recent offers may
+	// be taken again.
+	gate := time.NewTimer(time.Hour)
+	gate.Stop()
+	defer gate.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -434,11 +438,17 @@ func (s *server) runLoop(ctx context.Context) {
 			}
 			// Nothing queued: send what the last batch said, then wait.
 			s.flush()
-			padi := s.rxPADI
+			padi, gateC := s.rxPADI, (<-chan time.Time)(nil)
+			s.clock = s.now()
 			if !s.takesPADIs() {
 				padi = nil
+				if len(s.rxPADI) > 0 && s.offered > 0 {
+					gate.Reset(offerSpan)
+					gateC = gate.C
+				}
 			}
 			select {
+			case <-gateC:
 			case <-ctx.Done():
 				stop()
 				return
@@ -496,6 +506,14 @@ func (s *server) handleRx(fr rxFrame) {
 // at once is more than the loop finishes in the time a client waits for
 // an answer.
 const setupWindow = rxSessQueueLen / 4
+
+// countOffer counts a PADO sent towards takesPADIs' gate.
+func (s *server) countOffer() {
+	if s.clock.Sub(s.offeredAt) > offerSpan {
+		s.offered, s.offeredAt = 0, s.clock
+	}
+	s.offered++
+}
 
 // offerSpan is how long a PADO counts as a session about to start: a
 // client answers within a round trip, a flood from made-up MACs never.

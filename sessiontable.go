@@ -95,7 +95,7 @@ func (t *sessionTable) lookupPeer(ifc *iface, peer hwAddr, id uint16) *session {
 	return s
 }
 
-// each calls fn for every live session, in session ID order.
+// each calls fn for every live session, in no particular order.
 func (t *sessionTable) each(fn func(*session)) {
 	for i := 0; i < len(t.live); i++ {
 		fn(&t.slots[int(t.live[i])-int(t.offset)-1])
@@ -151,7 +151,10 @@ func (t *sessionTable) release(s *session) {
 	if s.state == stateFree {
 		return
 	}
-	delete(t.byCookie, startKey{s.peer, s.cookieMAC})
+	if k := (startKey{s.peer, s.cookieMAC}); t.byCookie[k] == s.id {
+		// Not another interface's session with the same key.
+		delete(t.byCookie, k)
+	}
 	if t.perMAC[s.peer]--; t.perMAC[s.peer] <= 0 {
 		delete(t.perMAC, s.peer)
 	}

@@ -276,7 +276,7 @@ func newFlagSet(cfg *config, configPath *string) *flag.FlagSet {
 	fs.BoolFunc("d", "log every frame (same as --log-level debug)", func(string) error { cfg.LogLevel = "debug"; return nil })
 	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
 	fs.DurationVar(&cfg.CookieLifetime, "cookie-lifetime", cfg.CookieLifetime, "how long a PADO's AC-Cookie stays valid")
-	fs.DurationVar(&cfg.SetupTimeout, "setup-timeout", cfg.SetupTimeout, "end a session whose PPP setup has not completed by then")
+	fs.Var(secondsFlag{&cfg.SetupTimeout}, "setup-timeout", "end a session whose PPP setup has not completed by then (seconds or a duration)")
 	fs.Var(secondsFlag{&cfg.IfaceWait}, "iface-wait", "when a served interface is deleted, wait this long for it to come back, then exit with status 1 (seconds or a duration)")
 	fs.IntVar(&cfg.MaxStarting, "max-starting", cfg.MaxStarting, "sessions in setup (PADS sent, IPCP not up yet) at most; more get no PADO or PADS (0: a quarter of -N, at least 16)")
 	fs.StringVar(&cfg.CHAPSecrets, "chap-secrets", cfg.CHAPSecrets, "pppd chap-secrets `file` (CHAP, MS-CHAPv2, and PAP after pap-secrets)")

@@ -371,6 +371,14 @@ config pppoed 'lab'
 	option lcp_echo_failure '4'
 	option chap_secrets '/etc/ppp/pppoed-chap-secrets'
 	option pap_secrets '/etc/ppp/pppoed-pap-secrets'
+	option max_starting '32'
+	option setup_timeout '20'
+	option iface_wait '60'
+	option auth_fail_delay '3'
+	option auth_lockout_failures '5'
+	option auth_lockout_window '120'
+	option auth_lockout_cooldown '600'
+	option strict '1'
 	option nat_out 'eth0'
 `,
 			want: []owInstance{{
@@ -382,6 +390,9 @@ config pppoed 'lab'
 					"--tun", "--auth", "mschapv2", "--auth", "pap", "--dns", "192.0.2.53", "--dns", "192.0.2.54",
 					"--lcp-echo-interval", "10", "--lcp-echo-failure", "4",
 					"--chap-secrets", "/etc/ppp/pppoed-chap-secrets", "--pap-secrets", "/etc/ppp/pppoed-pap-secrets",
+					"--max-starting", "32", "--setup-timeout", "20", "--iface-wait", "60",
+					"--auth-fail-delay", "3", "--auth-lockout-failures", "5", "--auth-lockout-window", "120",
+					"--auth-lockout-cooldown", "600", "--strict",
 					"--nat-out", "eth0"),
 				files:  []string{"/etc/config/pppoed", "/etc/ppp/pppoed-chap-secrets", "/etc/ppp/pppoed-pap-secrets", "/etc/ppp/pppoed-options"},
 				netdev: []string{"br-lan", "eth3"},

@@ -442,8 +442,11 @@ func (s *server) runLoop(ctx context.Context) {
 			s.clock = s.now()
 			if !s.takesPADIs() {
 				padi = nil
-				if len(s.rxPADI) > 0 && s.offered > 0 {
-					gate.Reset(offerSpan)
+				left := offerSpan - s.clock.Sub(s.offeredAt)
+				if len(s.rxPADI) > 0 && left > 0 && s.sessions.inSetup < min(s.maxStarting, setupWindow) {
+					// Held back by the offers alone: look again once
+					// they no longer count.
+					gate.Reset(left)
 					gateC = gate.C
 				}
 			}

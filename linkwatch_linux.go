@@ -95,7 +95,7 @@ func parseLinkChanges(b []byte, post func(linkChange)) {
 			return
 		}
 		m := b[unix.SizeofNlMsghdr:n]
-		b = b[min(nlAlign(n), len(b)):]
+		b = b[min(nlmAlign(n), len(b)):]
 		if typ != unix.RTM_NEWLINK && typ != unix.RTM_DELLINK || len(m) < unix.SizeofIfInfomsg {
 			continue
 		}
@@ -117,10 +117,9 @@ func parseLinkChanges(b []byte, post func(linkChange)) {
 				}
 				c.name = string(v)
 			}
-			a = a[min(nlAlign(al), len(a)):]
+			a = a[min(nlmAlign(al), len(a)):]
 		}
 		post(c)
 	}
 }
 
-func nlAlign(n int) int { return (n + unix.NLMSG_ALIGNTO - 1) &^ (unix.NLMSG_ALIGNTO - 1) }

@@ -11,7 +11,7 @@ func TestParseLinkChanges(t *testing.T) {
 	msg := func(typ uint16, index int32, name string) []byte {
 		attr := append([]byte(name), 0)
 		alen := 4 + len(attr)
-		body := make([]byte, 16, 16+nlAlign(alen))
+		body := make([]byte, 16, 16+nlmAlign(alen))
 		binary.NativeEndian.PutUint32(body[4:], uint32(index))
 		body = binary.NativeEndian.AppendUint16(body, uint16(alen))
 		body = binary.NativeEndian.AppendUint16(body, 3) // IFLA_IFNAME

@@ -26,6 +26,7 @@ step() { echo "== [+$(now)s] $*"; }
 rss() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 ppp_count() { ip -n srv -o link show 2>/dev/null | grep -cE '^[0-9]+: ppp[0-9]+'; }
 ended() { grep -c 'msg="session ended"' /tmp/ac.log; }
+heap() { ip netns exec srv "$CLIENT" show stat --json --ctl-socket /tmp/scale.sock | tr ',' '\n' | sed -n 's/.*"go_heap_bytes": *\([0-9]*\).*/\1/p'; }
 
 step "kernel $(uname -r); $COUNT sessions at $RATE/s against $AC -k"
 modprobe pppoe
@@ -49,7 +50,7 @@ grep -q 'msg=listening' /tmp/ac.log || { cat /tmp/ac.log; echo "FAIL the AC did 
 sleep 1
 before=$(rss $ac)
 grep -E 'RssAnon|RssFile|Threads' /proc/$ac/status | tr -s ' \t' ' ' | sed 's/^/SCALE before /'
-echo "SCALE go_heap_kib_before $(($(ip netns exec srv "$CLIENT" show stat --json --ctl-socket /tmp/scale.sock | tr ',' '\n' | sed -n 's/.*"go_heap_bytes": *\([0-9]*\).*/\1/p') / 1024))" 
+echo "SCALE go_heap_kib_before $(($(heap) / 1024))"
 
 step "dialling"
 ip netns exec cli "$CLIENT" client -I vc -u load -p pw --auth pap -n "$COUNT" --rate "$RATE" -q --timeout 1200s >/tmp/cli.log 2>&1 &
@@ -82,7 +83,6 @@ flaps=$(($(ended) - e0))
 echo "SCALE flaps $flaps"
 # Memory in the steady state, all sessions up for HOLD seconds.
 after=$(rss $ac)
-heap() { ip netns exec srv "$CLIENT" show stat --json --ctl-socket /tmp/scale.sock | tr ',' '\n' | sed -n 's/.*"go_heap_bytes": *\([0-9]*\).*/\1/p'; }
 echo "SCALE go_heap_kib $(($(heap) / 1024))"
 grep -E 'RssAnon|RssFile|Threads' /proc/$ac/status | tr -s ' \t' ' ' | sed 's/^/SCALE /'
 echo "SCALE rss_kib_before $before rss_kib_after $after"

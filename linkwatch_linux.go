@@ -122,4 +122,3 @@ func parseLinkChanges(b []byte, post func(linkChange)) {
 		post(c)
 	}
 }
-

@@ -103,6 +103,13 @@ type authResult struct {
 	idleTimeout    time.Duration // 0: the server's
 	rateDown       uint32        // kbit/s towards the peer; 0: no limit
 	rateUp         uint32        // kbit/s from the peer; 0: no limit
+
+	// IPv6 (RFC 3162, 4818, 6911): a fixed /64 and delegated prefix, or
+	// the named pools to take them from; zero values: the default pools.
+	ipv6Prefix    netip.Prefix // Framed-IPv6-Prefix
+	delegated     netip.Prefix // Delegated-IPv6-Prefix
+	ipv6Pool      string       // Framed-IPv6-Pool
+	delegatedPool string       // Delegated-IPv6-Prefix-Pool
 }
 
 func (r *authResult) rate() rateLimit { return rateLimit{down: r.rateDown, up: r.rateUp} }

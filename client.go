@@ -692,7 +692,10 @@ func (cs *csess) onIPCPUp() {
 	}
 }
 
-func (cs *csess) onIPCPDown() {}
+func (cs *csess) onIPCPDown()       {}
+func (cs *csess) onIPv6CPUp()       {}
+func (cs *csess) onIPv6CPDown()     {}
+func (cs *csess) onIPv6CPFinished() {}
 func (cs *csess) onIPCPFinished() {
 	cs.d.fail(cs, "IPCP failed")
 }

@@ -84,6 +84,12 @@ type config struct {
 	Radius            radiusConfig  `toml:"radius"`
 	Pools             []poolConfig  `toml:"pool"`
 
+	IPv6PrefixPool      string   `toml:"ipv6_prefix_pool"`
+	IPv6DelegatedPool   string   `toml:"ipv6_delegated_pool"`
+	IPv6DelegatedLength int      `toml:"ipv6_delegated_length"`
+	IPv6DNS             []string `toml:"ipv6_dns"`
+	IPv6IANA            bool     `toml:"ipv6_ia_na"`
+
 	// Derived by validate.
 	localIP       netip.Addr
 	pool          *ipPool
@@ -92,6 +98,7 @@ type config struct {
 	opts          *pppOptions
 	defaultRate   rateLimit
 	padoDelay     []padoStep
+	v6            *v6Pools // nil: IPv6 off
 
 	// Command-line only.
 	checkPool bool
@@ -127,6 +134,7 @@ func defaultConfig() *config {
 		HookTimeout:       30 * time.Second,
 		IfaceWait:         30 * time.Second,
 		MaxSessionsPolicy: "deny",
+		IPv6IANA:          true,
 	}
 }
 
@@ -135,6 +143,10 @@ type poolConfig struct {
 	Name  string `toml:"name"`
 	First string `toml:"first"`
 	Size  int    `toml:"size"`
+	// For Framed-IPv6-Pool and Delegated-IPv6-Prefix-Pool: a [[pool]]
+	// may hold IPv6 prefixes as well as, or instead of, IPv4 addresses.
+	IPv6PrefixPool    string `toml:"ipv6_prefix_pool"`
+	IPv6DelegatedPool string `toml:"ipv6_delegated_pool"`
 }
 
 // usageError is a bad flag, key or value. main prints it in one line and
@@ -304,6 +316,11 @@ func newFlagSet(cfg *config, configPath *string) *flag.FlagSet {
 	fs.IntVar(&cfg.MaxSessionsUser, "max-sessions-per-user", cfg.MaxSessionsUser, "at most `n` sessions per user name (0: no limit)")
 	fs.StringVar(&cfg.MaxSessionsPolicy, "max-sessions-per-user-policy", cfg.MaxSessionsPolicy, "over the limit: deny the new login, or replace the oldest session")
 	fs.BoolVar(&cfg.Strict, "strict", cfg.Strict, "refuse to start when a secrets file an auth method needs is missing or unreadable, has a line that does not parse, or is open to group or others (otherwise: a warning)")
+	fs.StringVar(&cfg.IPv6PrefixPool, "ipv6-prefix-pool", cfg.IPv6PrefixPool, "give each session a /64 of this IPv6 `prefix` by Router Advertisements (turns IPv6 on)")
+	fs.StringVar(&cfg.IPv6DelegatedPool, "ipv6-delegated-pool", cfg.IPv6DelegatedPool, "delegate a prefix of this IPv6 `prefix` to each session that asks over DHCPv6")
+	fs.IntVar(&cfg.IPv6DelegatedLength, "ipv6-delegated-length", cfg.IPv6DelegatedLength, "the length of delegated prefixes (default 56)")
+	fs.Var(&listFlag{list: &cfg.IPv6DNS}, "ipv6-dns", "hand out this IPv6 DNS `server` in RAs and DHCPv6 (repeatable, at most 2)")
+	fs.BoolVar(&cfg.IPv6IANA, "ipv6-ia-na", cfg.IPv6IANA, "answer DHCPv6 IA_NA with an address from the session's /64")
 	fs.StringVar(&cfg.PADODelay, "pado-delay", cfg.PADODelay, "delay PADOs by load, accel-ppp's `syntax`: 0,100:100,200:500,-1:1000 (ms up to sessions; -1:... no PADO above)")
 	return fs
 }
@@ -620,6 +637,9 @@ func (c *config) validate() error {
 		}
 	}
 	for _, p := range c.Pools {
+		if p.First == "" && p.Size == 0 && (p.IPv6PrefixPool != "" || p.IPv6DelegatedPool != "") {
+			continue // IPv6 only
+		}
 		first, err := parseIPv4(p.First)
 		if err != nil {
 			return usagef("pool %q: first: %v", p.Name, err)
@@ -630,6 +650,9 @@ func (c *config) validate() error {
 		if err := c.pool.addNamed(p.Name, first, p.Size); err != nil {
 			return usagef("[[pool]]: %v", err)
 		}
+	}
+	if err := c.validateIPv6(); err != nil {
+		return err
 	}
 	if c.pool.contains(c.localIP) {
 		return usagef("-L/local_ip: %s is inside the client pool", c.localIP)
@@ -656,6 +679,13 @@ func (c *config) validate() error {
 		if c.LogFile == "" {
 			c.LogFile = c.opts.logFile
 		}
+	}
+	switch {
+	case c.opts.noIPv6 && c.v6 != nil:
+		c.warnings = append(c.warnings, "noipv6 in the options file: IPv6 is off although ipv6_prefix_pool is set")
+		c.v6 = nil
+	case c.opts.plusIPv6 && c.v6 == nil:
+		c.warnings = append(c.warnings, "+ipv6 in the options file: IPv6CP is rejected until ipv6_prefix_pool is set")
 	}
 	if c.opts.radiusPlugin && !c.Radius.enabled() {
 		// rp-pppoe's RADIUS setup as it is: pppd's radius.so and radcli's
@@ -792,4 +822,76 @@ func (c *config) maxStarting() int {
 		return c.MaxStarting
 	}
 	return min(c.MaxSessions, max(16, c.MaxSessions/4))
+}
+
+// validateIPv6 builds the IPv6 pools. IPv6 is on when a pool of /64s is
+// configured; the delegated pools and DNS servers need one.
+func (c *config) validateIPv6() error {
+	v := &v6Pools{}
+	bits := c.IPv6DelegatedLength
+	if bits == 0 {
+		bits = 56
+	}
+	add := func(k *prefixKind, what, name, s string, n int) error {
+		if s == "" {
+			return nil
+		}
+		pfx, err := netip.ParsePrefix(s)
+		if err != nil {
+			return usagef("%s: %q is not an IPv6 prefix", what, s)
+		}
+		p, err := newPrefixPool(pfx, n)
+		if err != nil {
+			return usagef("%s: %v", what, err)
+		}
+		for other, q := range k.pools {
+			if q.base.Overlaps(p.base) {
+				return usagef("%s: %s overlaps pool %q's %s", what, pfx, other, q.base)
+			}
+		}
+		k.add(name, p)
+		return nil
+	}
+	if bits < 1 || bits > 64 {
+		return usagef("ipv6_delegated_length: %d is not 1 to 64", bits)
+	}
+	if err := add(&v.prefix, "ipv6_prefix_pool", "", c.IPv6PrefixPool, 64); err != nil {
+		return err
+	}
+	if err := add(&v.delegated, "ipv6_delegated_pool", "", c.IPv6DelegatedPool, bits); err != nil {
+		return err
+	}
+	for _, p := range c.Pools {
+		if err := add(&v.prefix, fmt.Sprintf("[[pool]] %q: ipv6_prefix_pool", p.Name), p.Name, p.IPv6PrefixPool, 64); err != nil {
+			return err
+		}
+		if err := add(&v.delegated, fmt.Sprintf("[[pool]] %q: ipv6_delegated_pool", p.Name), p.Name, p.IPv6DelegatedPool, bits); err != nil {
+			return err
+		}
+	}
+	for _, a := range v.prefix.pools {
+		for _, b := range v.delegated.pools {
+			if a.base.Overlaps(b.base) {
+				return usagef("ipv6_prefix_pool %s overlaps ipv6_delegated_pool %s", a.base, b.base)
+			}
+		}
+	}
+	if len(c.IPv6DNS) > 2 {
+		return usagef("ipv6_dns: at most 2 servers, got %d", len(c.IPv6DNS))
+	}
+	for _, s := range c.IPv6DNS {
+		a, err := netip.ParseAddr(s)
+		if err != nil || !a.Is6() || a.Is4In6() || a.Zone() != "" {
+			return usagef("ipv6_dns: %q is not an IPv6 address", s)
+		}
+		v.dns = append(v.dns, a)
+	}
+	if !v.enabled() {
+		if len(v.delegated.pools) > 0 || len(v.dns) > 0 {
+			return usagef("ipv6_delegated_pool and ipv6_dns need ipv6_prefix_pool: IPv6 is off without a pool of /64s")
+		}
+		return nil
+	}
+	c.v6 = v
+	return nil
 }

@@ -401,7 +401,7 @@ func TestOptionsFileWarnings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"opts:1: mtu 1400 ignored", "opts:3: ipv6-up-script /etc/ppp/my-up ignored", "opts:4: chap-interval 60 ignored"} {
+	for _, want := range []string{"opts:1: mtu 1400 ignored", "opts:4: chap-interval 60 ignored"} {
 		found := false
 		for _, w := range o.warnings {
 			found = found || strings.HasPrefix(w, want)
@@ -410,11 +410,14 @@ func TestOptionsFileWarnings(t *testing.T) {
 			t.Errorf("no warning %q among %q", want, o.warnings)
 		}
 	}
-	if len(o.warnings) != 3 || len(o.notes) != 2 {
-		t.Errorf("%d warnings, %d notes: want 3 and 2 (rp-pppoe.so and defaultroute are only notes)", len(o.warnings), len(o.notes))
+	if len(o.warnings) != 2 || len(o.notes) != 2 {
+		t.Errorf("%d warnings, %d notes: want 2 and 2 (rp-pppoe.so and defaultroute are only notes)", len(o.warnings), len(o.notes))
 	}
 	if o.ipUpScript != "/etc/ppp/up" || o.ipDownScript != "/etc/ppp/ip-down" {
 		t.Errorf("ip-up %q ip-down %q", o.ipUpScript, o.ipDownScript)
+	}
+	if o.ipv6UpScript != "/etc/ppp/my-up" || o.ipv6DownScript != "/etc/ppp/ipv6-down" {
+		t.Errorf("ipv6-up %q ipv6-down %q", o.ipv6UpScript, o.ipv6DownScript)
 	}
 }
 

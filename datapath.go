@@ -52,6 +52,19 @@ type sessionPath interface {
 	// stops it. down after down, or without up, is a no-op.
 	up(local, peer netip.Addr, mtu int) error
 	down()
+	// up6 starts forwarding the session's IPv6 once IPv6CP is open: from
+	// the peer, packets whose source is in prefix (its /64) or in a
+	// delegated prefix route6 added; to the peer, packets for those
+	// prefixes. local and peer are the IPv6CP interface identifiers (in
+	// kernel mode pppN's link-local addresses are made of them). down6
+	// stops it; down6 after down6, or without up6, is a no-op.
+	up6(local, peer [ifaceIDLen]byte, prefix netip.Prefix, mtu int) error
+	// route6 routes a prefix delegated to the session (DHCPv6 IA_PD) to
+	// it, and takes it as a source it may send from; an invalid prefix
+	// withdraws it. It is called only between up6 and down6; down6
+	// withdraws it too.
+	route6(pfx netip.Prefix) error
+	down6()
 	// setRate limits the session's traffic (ratelimit.go); a zero limit
 	// lifts it. It may be called before up, and again at any time.
 	setRate(r rateLimit)

@@ -80,10 +80,11 @@ type tunPath struct {
 	// the TUN's (mtu > 0) or removes it (mtu == 0). main sets it; tests
 	// leave it nil.
 	routeMTU func(addr netip.Addr, mtu int) error
+	v6       tunPath6
 }
 
 func newTUNPath(cfg *config, tun tunDev, tunName string) *tunPath {
-	return &tunPath{
+	p := &tunPath{
 		offset:   uint16(cfg.SessionOffset),
 		sessType: cfg.sessionType,
 		bySID:    make([]atomic.Pointer[dataSession], cfg.MaxSessions),
@@ -93,6 +94,8 @@ func newTUNPath(cfg *config, tun tunDev, tunName string) *tunPath {
 		tun:      tun,
 		tunName:  tunName,
 	}
+	p.v6.init(cfg.MaxSessions)
+	return p
 }
 
 func (p *tunPath) mode() string { return "tun" }
@@ -122,6 +125,7 @@ type tunSession struct {
 	downB    tokenBucket  // to the peer
 	ds       *dataSession // published while up
 	mtuRoute bool         // a host route carries the peer's smaller MRU
+	v6       tunSession6
 }
 
 func (p *tunPath) open(sess *session) (sessionPath, error) {
@@ -195,6 +199,7 @@ func (t *tunSession) down() {
 
 func (t *tunSession) close() error {
 	t.down()
+	t.down6()
 	return nil
 }
 
@@ -203,8 +208,11 @@ func (t *tunSession) close() error {
 // loop must see it instead. b is the whole frame; the caller keeps it.
 func (p *tunPath) forward(ifc *iface, b []byte) bool {
 	// Check the headers once, then index freely (STYLE §3).
-	if len(b) < headroom+20 || b[offVerType] != verType || b[offCode] != byte(codeSession) ||
-		binary.BigEndian.Uint16(b[discoveryHdrLen:]) != protoIPv4 {
+	if len(b) < headroom+20 || b[offVerType] != verType || b[offCode] != byte(codeSession) {
+		return false
+	}
+	proto := binary.BigEndian.Uint16(b[discoveryHdrLen:])
+	if proto != protoIPv4 && proto != protoIPv6 {
 		return false
 	}
 	n := int(binary.BigEndian.Uint16(b[offLength:])) - pppProtoLen
@@ -215,6 +223,9 @@ func (p *tunPath) forward(ifc *iface, b []byte) bool {
 	i := int(sid) - int(p.offset) - 1
 	if i < 0 || i >= len(p.bySID) {
 		return false
+	}
+	if proto == protoIPv6 {
+		return p.forward6(ifc, b, i, n)
 	}
 	ds := p.bySID[i].Load()
 	if ds == nil || ds.ifc != ifc || hwAddr(b[6:12]) != ds.peer {
@@ -269,6 +280,10 @@ func (p *tunPath) runTunReader() {
 // sends it. The caller keeps b.
 func (p *tunPath) forwardDown(b []byte) {
 	pkt := b[headroom:]
+	if len(pkt) > 0 && pkt[0]>>4 == 6 {
+		p.forwardDown6(b)
+		return
+	}
 	if len(pkt) < 20 || pkt[0]>>4 != 4 {
 		p.stats.add(statDataDropped)
 		return

@@ -190,6 +190,15 @@ func serve(ctx context.Context, cfg *config, log *logger, hup <-chan os.Signal) 
 			}
 			return addRouteMTU(t.name(), p, mtu)
 		}
+		if v := cfg.v6; v != nil {
+			tp.v6.inPools = v.covers
+			tp.v6.routeTUN = func(pfx netip.Prefix, add bool) error {
+				if add {
+					return addRoute(t.name(), pfx)
+				}
+				return delRoute(t.name(), pfx)
+			}
+		}
 		path = tp
 	}
 	if cfg.NAT.WAN != "" {
@@ -309,7 +318,11 @@ func setupTUN(cfg *config) (*tunDevice, error) {
 		addrs[i] = cfg.pool.remoteAddr(poolSlot(i))
 	}
 	slices.SortFunc(addrs, func(a, b netip.Addr) int { return a.Compare(b) })
-	for _, p := range coveringPrefixes(addrs) {
+	routes := coveringPrefixes(addrs)
+	if v := cfg.v6; v != nil {
+		routes = append(routes, v.bases()...)
+	}
+	for _, p := range routes {
 		if err := addRoute(cfg.TUNName, p); err != nil {
 			tun.close()
 			return nil, fmt.Errorf("route %s via %s: %w", p, cfg.TUNName, err)

@@ -29,6 +29,12 @@ func addRoute(dev string, dst netip.Prefix) error {
 	return routeRequest(unix.RTM_NEWROUTE, unix.NLM_F_CREATE|unix.NLM_F_REPLACE, dev, dst, 0)
 }
 
+// addRouteVia routes dst through dev to the next hop gw (an IPv6
+// link-local address, for a prefix delegated to a kernel-mode session).
+func addRouteVia(dev string, dst netip.Prefix, gw netip.Addr) error {
+	return routeRequestVia(unix.RTM_NEWROUTE, unix.NLM_F_CREATE|unix.NLM_F_REPLACE, dev, dst, gw, 0)
+}
+
 // addRouteMTU is addRoute with a path MTU on the route (RTAX_MTU), so the
 // kernel fragments, or answers "fragmentation needed", for packets that
 // would not fit a session whose MRU is below the device's MTU.
@@ -51,21 +57,25 @@ func addDefaultRoute(dev string) error {
 }
 
 func routeRequest(typ, flags uint16, dev string, dst netip.Prefix, mtu int) error {
+	return routeRequestVia(typ, flags, dev, dst, netip.Addr{}, mtu)
+}
+
+func routeRequestVia(typ, flags uint16, dev string, dst netip.Prefix, gw netip.Addr, mtu int) error {
 	op := "add"
 	if typ == unix.RTM_DELROUTE {
 		op = "delete"
 	}
-	if !dst.IsValid() || !dst.Addr().Is4() {
-		return fmt.Errorf("%s route %v dev %s: not an IPv4 prefix", op, dst, dev)
+	if !dst.IsValid() || dst.Addr().Is4In6() || dst.Addr().Zone() != "" || (gw.IsValid() && gw.Is4() != dst.Addr().Is4()) {
+		return fmt.Errorf("%s route %v dev %s: not an IPv4 or IPv6 prefix", op, dst, dev)
 	}
 	dst = dst.Masked()
-	if err := rtnetlink(typ, flags, dev, dst, mtu); err != nil {
+	if err := rtnetlink(typ, flags, dev, dst, gw, mtu); err != nil {
 		return fmt.Errorf("%s route %v dev %s: %w", op, dst, dev, err)
 	}
 	return nil
 }
 
-func rtnetlink(typ, flags uint16, dev string, dst netip.Prefix, mtu int) error {
+func rtnetlink(typ, flags uint16, dev string, dst netip.Prefix, gw netip.Addr, mtu int) error {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
 	if err != nil {
 		return os.NewSyscallError("socket", err)
@@ -90,13 +100,20 @@ func rtnetlink(typ, flags uint16, dev string, dst netip.Prefix, mtu int) error {
 		return os.NewSyscallError("SIOCGIFINDEX", err)
 	}
 
+	family := uint8(unix.AF_INET)
+	if dst.Addr().Is6() {
+		family = unix.AF_INET6
+	}
 	rtm := unix.RtMsg{
-		Family:   unix.AF_INET,
+		Family:   family,
 		Dst_len:  uint8(dst.Bits()),
 		Table:    unix.RT_TABLE_MAIN,
 		Protocol: unix.RTPROT_BOOT, // what ip route add uses
 		Scope:    unix.RT_SCOPE_LINK,
 		Type:     unix.RTN_UNICAST,
+	}
+	if gw.IsValid() || family == unix.AF_INET6 {
+		rtm.Scope = unix.RT_SCOPE_UNIVERSE
 	}
 	if typ == unix.RTM_DELROUTE {
 		// Match any scope and protocol; RTA_OIF still limits the
@@ -104,7 +121,7 @@ func rtnetlink(typ, flags uint16, dev string, dst netip.Prefix, mtu int) error {
 		rtm.Protocol, rtm.Scope = unix.RTPROT_UNSPEC, unix.RT_SCOPE_NOWHERE
 	}
 	const seq = 1
-	b := make([]byte, 0, unix.NLMSG_HDRLEN+unix.SizeofRtMsg+4*(rtaHdrLen+4))
+	b := make([]byte, 0, unix.NLMSG_HDRLEN+unix.SizeofRtMsg+4*(rtaHdrLen+16))
 	b = binary.NativeEndian.AppendUint32(b, 0) // nlmsg_len, patched below
 	b = binary.NativeEndian.AppendUint16(b, typ)
 	b = binary.NativeEndian.AppendUint16(b, unix.NLM_F_REQUEST|unix.NLM_F_ACK|flags)
@@ -113,8 +130,10 @@ func rtnetlink(typ, flags uint16, dev string, dst netip.Prefix, mtu int) error {
 	b = append(b, rtm.Family, rtm.Dst_len, rtm.Src_len, rtm.Tos, rtm.Table, rtm.Protocol, rtm.Scope, rtm.Type)
 	b = binary.NativeEndian.AppendUint32(b, rtm.Flags)
 	if dst.Bits() > 0 {
-		a := dst.Addr().As4()
-		b = appendRTA(b, unix.RTA_DST, a[:])
+		b = appendRTA(b, unix.RTA_DST, dst.Addr().AsSlice())
+	}
+	if gw.IsValid() {
+		b = appendRTA(b, unix.RTA_GATEWAY, gw.AsSlice())
 	}
 	b = appendRTA(b, unix.RTA_OIF, binary.NativeEndian.AppendUint32(nil, ifr.Uint32()))
 	if mtu > 0 {

@@ -39,6 +39,10 @@ type pppOptions struct {
 	ipUpScript, ipDownScript string // pppd's ip-up and ip-down (default /etc/ppp/ip-up, /etc/ppp/ip-down)
 	ipparam                  string // the last argument of both
 
+	ipv6UpScript, ipv6DownScript string // pppd's ipv6-up and ipv6-down
+	plusIPv6                     bool   // +ipv6: the operator expects IPv6
+	noIPv6                       bool   // noipv6 or -ipv6: IPv6CP is rejected
+
 	radiusPlugin bool   // plugin radius.so: use RADIUS as pppd's plugin would
 	radiusConfig string // radius-config-file
 
@@ -56,7 +60,8 @@ type pppOptions struct {
 
 func defaultPPPOptions() *pppOptions {
 	return &pppOptions{echoInterval: 30 * time.Second, echoFailure: 3, lcp: defaultFSMConfig(), ipcp: defaultFSMConfig(),
-		ipUpScript: "/etc/ppp/ip-up", ipDownScript: "/etc/ppp/ip-down"}
+		ipUpScript: "/etc/ppp/ip-up", ipDownScript: "/etc/ppp/ip-down",
+		ipv6UpScript: "/etc/ppp/ipv6-up", ipv6DownScript: "/etc/ppp/ipv6-down"}
 }
 
 // unsupportedOptions are pppd options a server operator relies on that
@@ -67,10 +72,7 @@ var unsupportedOptions = map[string]struct {
 	why  string
 }{
 	"plugin":             {1, "pppd plugins are not loaded"},
-	"ipv6-up-script":     {1, "ipv6-up scripts are not run: sessions are IPv4 only"},
-	"ipv6-down-script":   {1, "ipv6-down scripts are not run: sessions are IPv4 only"},
-	"+ipv6":              {0, "IPv6CP is rejected: sessions are IPv4 only"},
-	"ipv6":               {1, "IPv6CP is rejected: sessions are IPv4 only"},
+	"ipv6":               {1, "interface identifiers are random; ipv6_prefix_pool decides the prefixes"},
 	"chap-interval":      {1, "peers are not re-challenged; CHAP runs once per session"},
 	"chap-restart":       {1, "a CHAP challenge is resent every lcp-restart seconds"},
 	"chap-max-challenge": {1, "--auth-timeout bounds the authentication phase"},
@@ -90,7 +92,7 @@ var ignoredOptions = map[string]int{
 	"default-asyncmap": 0, "crtscts": 0, "nocrtscts": 0, "modem": 0, "local": 0,
 	"hide-password": 0, "show-password": 0, "ktune": 0, "noktune": 0, "noipx": 0,
 	"nomppe": 0, "passive": 0, "silent": 0, "receive-all": 0, "dump": 0, "dryrun": 0,
-	"nologfd": 0, "noip": 0, "noipv6": 0, "+ipv6": 0, "-ip": 0, "lcp-echo-adaptive": 0,
+	"nologfd": 0, "noip": 0, "-ip": 0, "lcp-echo-adaptive": 0,
 	"multilink": 0, "nomultilink": 0, "nomp": 0, "noendpoint": 0, "sync": 0,
 	"refuse-eap": 0, "refuse-mschap": 0, "nomagic": 0, "ipcp-accept-local": 0,
 	"ipcp-accept-remote": 0, "noremoteip": 0, "holdoff": 1, "maxfail": 1,
@@ -212,7 +214,11 @@ func parsePPPOptions(r io.Reader, name string) (*pppOptions, error) {
 				return nil, err
 			}
 			o.radiusConfig = s
-		case "ip-up-script", "ip-down-script", "ipparam":
+		case "+ipv6":
+			o.plusIPv6, o.noIPv6 = true, false
+		case "noipv6", "-ipv6":
+			o.noIPv6 = true
+		case "ip-up-script", "ip-down-script", "ipv6-up-script", "ipv6-down-script", "ipparam":
 			s, err := arg()
 			if err != nil {
 				return nil, err
@@ -222,6 +228,10 @@ func parsePPPOptions(r io.Reader, name string) (*pppOptions, error) {
 				o.ipUpScript = s
 			case "ip-down-script":
 				o.ipDownScript = s
+			case "ipv6-up-script":
+				o.ipv6UpScript = s
+			case "ipv6-down-script":
+				o.ipv6DownScript = s
 			default:
 				o.ipparam = s
 			}

@@ -33,6 +33,9 @@ type pppHost interface {
 	onIPCPUp()
 	onIPCPDown()
 	onIPCPFinished()
+	onIPv6CPUp()
+	onIPv6CPDown()
+	onIPv6CPFinished()
 	onProtocolReject(proto uint16)
 }
 
@@ -54,6 +57,9 @@ type pppConn struct {
 	lcpL  lcpLayer
 	ipcp  fsm
 	ipcpL ipcpLayer
+	// IPv6CP runs only where IPv6 is on; otherwise it stays Initial.
+	ipv6cp  fsm
+	ipv6cpL ipv6cpLayer
 }
 
 // initPPP binds the automata to their layers and to h, the session they
@@ -61,6 +67,7 @@ type pppConn struct {
 func (c *pppConn) initPPP(h pppHost, lcp, ipcp fsmConfig, tx *frame) {
 	c.lcp.init(protoLCP, &c.lcpL, h, lcp, tx)
 	c.ipcp.init(protoIPCP, &c.ipcpL, h, ipcp, tx)
+	c.ipv6cp.init(protoIPv6CP, &c.ipv6cpL, h, ipcp, tx)
 }
 
 // putSessionHeader writes the Ethernet, PPPoE session and PPP protocol

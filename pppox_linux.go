@@ -446,6 +446,12 @@ func (ks *kernelSession) up(local, peer netip.Addr, mtu int) error {
 	return nil
 }
 
+func (ks *kernelSession) up6(local, peer [ifaceIDLen]byte, prefix netip.Prefix, mtu int) error {
+	return errors.New("IPv6 in kernel mode is not implemented yet")
+}
+func (ks *kernelSession) route6(netip.Prefix) error { return nil }
+func (ks *kernelSession) down6()                    {}
+
 func (ks *kernelSession) down() {
 	if ks.unit >= 0 {
 		ks.setNPMode(false)

@@ -78,14 +78,36 @@ func (s *server) handlePPP(sess *session, proto uint16, pkt []byte) {
 	case protoIPv4:
 		// Only reaches the loop before IPCP is open.
 		s.drop(sess.iface, dropBadPPP, pkt)
-	default:
-		// RFC 1661 §5.7: reject an unknown protocol without taking the
-		// link down. IPv6CP, CCP and friends land here.
-		if sess.lcp.state == stOpened {
-			sess.sendProtocolReject(proto, pkt)
+	case protoIPv6CP:
+		switch {
+		case !s.cfg.v6.enabled():
+			sess.rejectProtocol(proto, pkt)
+		case sess.phase == phaseNetwork:
+			sess.ipv6cp.input(s.clock, pkt)
+		default:
+			s.drop(sess.iface, dropBadPPP, pkt)
+		}
+	case protoIPv6:
+		// What the data path does not forward: the peer's Router
+		// Solicitations, DHCPv6, Neighbor Discovery.
+		if sess.v6.up {
+			sess.handleIPv6(pkt)
 		} else {
 			s.drop(sess.iface, dropBadPPP, pkt)
 		}
+	default:
+		// RFC 1661 §5.7: reject an unknown protocol without taking the
+		// link down. CCP and friends land here, and IPv6CP while IPv6 is
+		// off.
+		sess.rejectProtocol(proto, pkt)
+	}
+}
+
+func (s *session) rejectProtocol(proto uint16, pkt []byte) {
+	if s.lcp.state == stOpened {
+		s.sendProtocolReject(proto, pkt)
+	} else {
+		s.srv.drop(s.iface, dropBadPPP, pkt)
 	}
 }
 
@@ -142,20 +164,32 @@ func (s *session) onIPCPUp() {
 		s.closeLCP("data path setup failed")
 		return
 	}
-	s.upAt = srv.clock
-	s.path.setRate(s.rate)
 	attrs := []any{"ip", s.ipcpL.peer.String(), "local_ip", s.ipcpL.local.String(),
 		"ifname", s.path.ifname(), "mru", s.lcpL.peerMRU, "setup", srv.clock.Sub(s.started).Round(time.Millisecond)}
 	if !s.rate.isZero() {
 		attrs = append(attrs, "rate", s.rate.String())
 	}
 	s.logger().Info("session up", attrs...)
+	s.acctIP = s.ipcpL.peer
+	s.networkUp()
+	s.runIPHook(true)
+}
+
+// networkUp is the first NCP coming up, IPCP or IPv6CP: the session is up,
+// its rate limit applies, and accounting starts the first time.
+func (s *session) networkUp() {
+	srv := s.srv
+	if !s.upAt.IsZero() {
+		return
+	}
+	s.upAt = srv.clock
+	s.path.setRate(s.rate)
 	srv.stats.add(statSessionsUp)
 	srv.sessions.setUp(s)
 	if s.acctStart.IsZero() {
 		// Accounting starts the first time the session is up; an LCP
 		// renegotiation does not start it again.
-		s.acctStart, s.acctIP = srv.clock, s.ipcpL.peer
+		s.acctStart = srv.clock
 		if srv.account(acctStart, s, srv.clock, trafficCounts{}) {
 			s.acctInterval = cmp.Or(s.auth.result.acctInterim, srv.acctInterval)
 			if s.acctInterval > 0 {
@@ -163,12 +197,13 @@ func (s *session) onIPCPUp() {
 			}
 		}
 	}
-	s.runIPHook(true)
 }
 
 func (s *session) onIPCPDown() {
 	s.path.down()
-	s.upAt = time.Time{}
+	if s.ipv6cp.state != stOpened {
+		s.upAt = time.Time{}
+	}
 	s.runIPHook(false)
 }
 
@@ -210,13 +245,16 @@ func (s *session) runIPHook(up bool) {
 }
 
 func (s *session) onIPCPFinished() {
-	if s.lcp.state == stOpened {
+	if s.lcp.state == stOpened && !s.ncpAlive(protoIPCP) {
 		s.closeLCP("IPCP did not converge")
 	}
 }
 
 func (s *session) onProtocolReject(proto uint16) {
-	if proto == protoIPCP {
+	switch proto {
+	case protoIPCP:
 		s.ipcp.protocolRejected(s.srv.clock)
+	case protoIPv6CP:
+		s.ipv6cp.protocolRejected(s.srv.clock)
 	}
 }

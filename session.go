@@ -50,7 +50,7 @@ type session struct {
 
 	started  time.Time
 	deadline time.Time // PPP setup must be complete by then
-	upAt     time.Time // IPCP last came up; zero while it is not
+	upAt     time.Time // an NCP (IPCP or IPv6CP) came up; zero while none is
 	log      *logger
 
 	pppConn
@@ -87,6 +87,8 @@ type session struct {
 	ending      bool
 	endReason   string
 	notifyPeer  bool
+
+	v6 sessionV6
 }
 
 // logger returns the session's logger, built on first use so a session
@@ -281,10 +283,12 @@ func (s *session) enterNetworkPhase() {
 	s.ipcpL.resetServer(s, srv.pool.localAddr(s.slot, srv.cfg.localIP), srv.pool.remoteAddr(s.slot), o.dns, o.wins)
 	s.ipcp.up(srv.clock)
 	s.ipcp.open(srv.clock)
+	s.openIPv6CP()
 }
 
 // leaveNetworkPhase stops IPCP and the data path and frees the address.
 func (s *session) leaveNetworkPhase() {
+	s.leaveIPv6()
 	if s.phase == phaseNetwork {
 		s.ipcp.down(s.srv.clock)
 	}
@@ -311,13 +315,16 @@ func (s *session) tick(now time.Time) {
 	if !s.ending && !s.ipcp.deadline.IsZero() && !now.Before(s.ipcp.deadline) {
 		s.ipcp.timeout(now)
 	}
+	if !s.ending && !s.ipv6cp.deadline.IsZero() && !now.Before(s.ipv6cp.deadline) {
+		s.ipv6cp.timeout(now)
+	}
 	if !s.ending && s.phase == phaseAuthenticate {
 		s.authTick(now)
 	}
 	if s.ending {
 		return
 	}
-	if s.phase != phaseNetwork || s.ipcp.state != stOpened {
+	if !s.ncpUp() {
 		if s.state == stateStarting && now.Sub(s.started) >= silentPeerTimeout {
 			// A PADR from a host that never speaks PPP: a flood of
 			// them from made-up MACs would hold the slots for the
@@ -348,6 +355,7 @@ func (s *session) tick(now time.Time) {
 		s.closeLCP("idle timeout")
 		return
 	}
+	s.tick6(now)
 	s.keepalive(now)
 }
 

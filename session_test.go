@@ -36,6 +36,9 @@ type fakeSessionPath struct {
 	enters, closes int
 	local, peer    netip.Addr
 	rate           rateLimit
+	isUp6          bool
+	prefix6        netip.Prefix
+	delegated      netip.Prefix
 }
 
 func (f *fakeSessionPath) sendControl(proto uint16, b []byte) error {
@@ -59,6 +62,12 @@ func (f *fakeSessionPath) down() {
 		f.downs++
 	}
 }
+func (f *fakeSessionPath) up6(local, peer [ifaceIDLen]byte, prefix netip.Prefix, _ int) error {
+	f.isUp6, f.prefix6 = true, prefix
+	return nil
+}
+func (f *fakeSessionPath) route6(p netip.Prefix) error  { f.delegated = p; return nil }
+func (f *fakeSessionPath) down6()                       { f.isUp6, f.delegated = false, netip.Prefix{} }
 func (f *fakeSessionPath) ifname() string               { return "fake0" }
 func (f *fakeSessionPath) counters() trafficCounts      { return f.ctr }
 func (f *fakeSessionPath) lastData() (rx, tx time.Time) { return f.rx, f.tx }

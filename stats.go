@@ -90,12 +90,16 @@ const (
 	statRateDropped
 	statAcctErrors
 	statHookFailures
+	statIPv6Up
+	statIPv6Refused
+	statIPv6PDRefused
 	numStats
 )
 
 var statNames = [numStats]string{"rx_frames", "tx_frames", "tx_errors", "rx_queue_full", "rx_padi_queue_full", "pado_sent",
 	"duplicate_padr", "padr_refused", "sessions_started", "sessions_ended", "sessions_up", "auth_failures",
-	"auth_lockouts", "auth_locked_out", "protocol_rejects", "ip_up", "ip_down", "ip_dropped", "ip_spoofed", "ip_no_session", "ip_too_big", "ip_rate_dropped", "acct_write_errors", "hook_failures"}
+	"auth_lockouts", "auth_locked_out", "protocol_rejects", "ip_up", "ip_down", "ip_dropped", "ip_spoofed", "ip_no_session", "ip_too_big", "ip_rate_dropped", "acct_write_errors", "hook_failures",
+	"ipv6_up", "ipv6_refused", "ipv6_pd_refused"}
 
 // stats are counters shared by the readers, the data path and the loop.
 type stats struct {
@@ -142,6 +146,8 @@ const (
 	logSendFailed
 	logSecrets
 	logAuthAnswer
+	logPDExhausted
+	logIPv6
 	numLogKinds
 )
 

@@ -1,0 +1,303 @@
+// IPv6 on the userspace data path: the sessions' /64s and delegated
+// prefixes between the PPPoE sessions and the one TUN device.
+//
+// Upstream, the interface readers forward a session's IPv6 whose source is
+// in its /64 or its delegated prefix, and drop and count any other global
+// source (anti-spoofing). Packets to a multicast or link-local address
+// (Router Solicitations, DHCPv6, Neighbor Discovery) are not forwarded:
+// the loop answers them. Downstream, the TUN reader finds the session by
+// the destination's upper 64 bits: the /64 first, then each delegated
+// prefix length in use.
+//
+// As for IPv4, the loop publishes each session's facts as an immutable
+// dataSession6 in an array of atomic pointers by session ID, for the
+// interface readers; the TUN reader's maps are guarded by mu6, which only
+// the loop takes for writing, when IPv6CP comes up or goes down or a prefix
+// is delegated.
+
+package main
+
+import (
+	"encoding/binary"
+	"errors"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+)
+
+// dataSession6 is what the data path needs to forward a session's IPv6.
+// It is immutable once published.
+type dataSession6 struct {
+	sid    uint16
+	peer   hwAddr
+	ifc    *iface
+	prefix uint64 // the /64's upper half
+	pd     uint64 // the delegated prefix's upper half, masked; pdBits 0: none
+	pdBits uint8
+	mru    int
+	ctr    *trafficCounters
+	up     *tokenBucket
+	down   *tokenBucket
+}
+
+// pdKey finds a session by a delegated prefix of one length.
+type pdKey struct {
+	hi   uint64
+	bits uint8
+}
+
+// tunPath6 is the TUN path's IPv6 state.
+type tunPath6 struct {
+	bySID  []atomic.Pointer[dataSession6]
+	mu     sync.RWMutex
+	by64   map[uint64]*dataSession6
+	byPD   map[pdKey]*dataSession6
+	pdLens []uint8 // the delegated lengths in use, longest first
+	pdUse  map[uint8]int
+	// routeTUN routes a prefix outside the configured pools to the TUN
+	// (add) or withdraws it; main sets it, tests leave it nil.
+	routeTUN func(pfx netip.Prefix, add bool) error
+	// inPools reports whether the pools' routes cover pfx already.
+	inPools func(pfx netip.Prefix) bool
+}
+
+func (p *tunPath6) init(n int) {
+	p.bySID = make([]atomic.Pointer[dataSession6], n)
+	p.by64 = map[uint64]*dataSession6{}
+	p.byPD = map[pdKey]*dataSession6{}
+	p.pdUse = map[uint8]int{}
+}
+
+func mask64(bits uint8) uint64 {
+	if bits == 0 {
+		return 0
+	}
+	return ^uint64(0) << (64 - bits)
+}
+
+func prefixHi(p netip.Prefix) uint64 {
+	a := p.Addr().As16()
+	return binary.BigEndian.Uint64(a[:8]) & mask64(uint8(p.Bits()))
+}
+
+// lookup is the session whose /64 or delegated prefix holds dst's upper
+// half. Only the TUN reader calls it.
+func (p *tunPath6) lookup(hi uint64) *dataSession6 {
+	p.mu.RLock()
+	ds := p.by64[hi]
+	if ds == nil {
+		for _, l := range p.pdLens {
+			if ds = p.byPD[pdKey{hi & mask64(l), l}]; ds != nil {
+				break
+			}
+		}
+	}
+	p.mu.RUnlock()
+	return ds
+}
+
+// publish replaces old with ds (either may be nil) in the maps and the
+// session-ID array. The loop calls it.
+func (p *tunPath6) publish(i int, old, ds *dataSession6) {
+	p.mu.Lock()
+	if old != nil {
+		if p.by64[old.prefix] == old {
+			delete(p.by64, old.prefix)
+		}
+		if old.pdBits > 0 {
+			k := pdKey{old.pd, old.pdBits}
+			if p.byPD[k] == old {
+				delete(p.byPD, k)
+			}
+			p.pdUse[old.pdBits]--
+		}
+	}
+	if ds != nil {
+		p.by64[ds.prefix] = ds
+		if ds.pdBits > 0 {
+			p.byPD[pdKey{ds.pd, ds.pdBits}] = ds
+			p.pdUse[ds.pdBits]++
+		}
+	}
+	p.pdLens = p.pdLens[:0]
+	for l, n := range p.pdUse {
+		if n > 0 {
+			p.pdLens = append(p.pdLens, l)
+		}
+	}
+	// Longest first, so a more specific delegation wins.
+	for a := 1; a < len(p.pdLens); a++ {
+		for b := a; b > 0 && p.pdLens[b] > p.pdLens[b-1]; b-- {
+			p.pdLens[b], p.pdLens[b-1] = p.pdLens[b-1], p.pdLens[b]
+		}
+	}
+	p.mu.Unlock()
+	if ds != nil {
+		p.bySID[i].Store(ds)
+	} else if old != nil {
+		p.bySID[i].CompareAndSwap(old, nil)
+	}
+}
+
+// tunSession6 is one session's IPv6 side of the TUN path; the loop owns it.
+type tunSession6 struct {
+	ds       *dataSession6
+	prefix   netip.Prefix
+	pd       netip.Prefix
+	routed64 bool // prefix has a route of its own to the TUN
+	routedPD bool
+}
+
+func (t *tunSession) up6(_, _ [ifaceIDLen]byte, prefix netip.Prefix, mtu int) error {
+	t.down6()
+	if prefix.Bits() != 64 || !prefix.Addr().Is6() {
+		return errors.New("pppoe: a session's IPv6 prefix must be a /64")
+	}
+	p := &t.p.v6
+	if err := t.routeOwn(prefix, true); err != nil {
+		return err
+	}
+	t.v6.routed64 = !p.covered(prefix)
+	t.v6.prefix = prefix
+	t.publish6(mtu)
+	return nil
+}
+
+func (t *tunSession) route6(pfx netip.Prefix) error {
+	if t.v6.ds == nil {
+		return errors.New("pppoe: route6 while IPv6 is down")
+	}
+	p := &t.p.v6
+	if t.v6.pd.IsValid() {
+		if t.v6.routedPD {
+			if err := t.routeOwn(t.v6.pd, false); err != nil {
+				t.sess.logger().Warn("cannot remove the route of a delegated prefix", "prefix", t.v6.pd.String(), "err", err)
+			}
+		}
+		t.v6.pd, t.v6.routedPD = netip.Prefix{}, false
+	}
+	if pfx.IsValid() {
+		if err := t.routeOwn(pfx, true); err != nil {
+			t.publish6(t.v6.ds.mru)
+			return err
+		}
+		t.v6.pd, t.v6.routedPD = pfx, !p.covered(pfx)
+	}
+	t.publish6(t.v6.ds.mru)
+	return nil
+}
+
+func (t *tunSession) down6() {
+	if t.v6.ds == nil {
+		return
+	}
+	p := t.p
+	p.v6.publish(int(t.sess.id-p.offset-1), t.v6.ds, nil)
+	t.v6.ds = nil
+	for _, r := range []struct {
+		pfx netip.Prefix
+		own bool
+	}{{t.v6.prefix, t.v6.routed64}, {t.v6.pd, t.v6.routedPD}} {
+		if r.own {
+			if err := t.routeOwn(r.pfx, false); err != nil {
+				t.sess.logger().Warn("cannot remove a session's IPv6 route", "prefix", r.pfx.String(), "err", err)
+			}
+		}
+	}
+	t.v6 = tunSession6{}
+}
+
+// publish6 publishes the session's IPv6 facts as they are now.
+func (t *tunSession) publish6(mru int) {
+	p, s := t.p, t.sess
+	ds := &dataSession6{sid: s.id, peer: s.peer, ifc: s.iface, prefix: prefixHi(t.v6.prefix), mru: mru,
+		ctr: &t.ctr, up: &t.upB, down: &t.downB}
+	if t.v6.pd.IsValid() {
+		ds.pd, ds.pdBits = prefixHi(t.v6.pd), uint8(t.v6.pd.Bits())
+	}
+	p.v6.publish(int(s.id-p.offset-1), t.v6.ds, ds)
+	t.v6.ds = ds
+}
+
+// routeOwn routes pfx to the TUN, or withdraws that route, unless a pool's
+// route covers it.
+func (t *tunSession) routeOwn(pfx netip.Prefix, add bool) error {
+	p := &t.p.v6
+	if p.covered(pfx) || p.routeTUN == nil {
+		return nil
+	}
+	return p.routeTUN(pfx, add)
+}
+
+func (p *tunPath6) covered(pfx netip.Prefix) bool { return p.inPools == nil || p.inPools(pfx) }
+
+// forward6 forwards one IPv6 packet of session i from the peer, on an
+// interface reader's goroutine. It reports false for what the loop must
+// see: a packet to a multicast or link-local address, or one of a session
+// whose IPv6 is not up.
+func (p *tunPath) forward6(ifc *iface, b []byte, i, n int) bool {
+	ds := p.v6.bySID[i].Load()
+	if ds == nil || ds.ifc != ifc || hwAddr(b[6:12]) != ds.peer {
+		return false
+	}
+	pkt := b[headroom : headroom+n]
+	if n < 40 || pkt[0]>>4 != 6 {
+		p.stats.add(statDataDropped)
+		return true
+	}
+	if pkt[24] == 0xff || (pkt[24] == 0xfe && pkt[25]&0xc0 == 0x80) {
+		return false
+	}
+	src := binary.BigEndian.Uint64(pkt[8:16])
+	switch {
+	case src != ds.prefix && (ds.pdBits == 0 || src&mask64(ds.pdBits) != ds.pd):
+		// Anti-spoofing: only the session's /64 and delegated prefix.
+		p.stats.add(statSpoofDropped)
+	case n > p.localMRU:
+		p.stats.add(statDataDropped)
+	case !ds.up.allow(n):
+		p.stats.add(statRateDropped)
+	default:
+		if err := p.tun.writePacket(pkt); err != nil {
+			p.stats.add(statDataDropped)
+			return true
+		}
+		ds.ctr.rxPackets.Add(1)
+		ds.ctr.rxBytes.Add(uint64(n))
+		touch(&ds.ctr.lastRx, p.coarseNow.Load())
+		p.stats.add(statDataUp)
+	}
+	return true
+}
+
+// forwardDown6 wraps one IPv6 packet from the TUN, at b[headroom:], for its
+// session and sends it.
+func (p *tunPath) forwardDown6(b []byte) {
+	pkt := b[headroom:]
+	if len(pkt) < 40 {
+		p.stats.add(statDataDropped)
+		return
+	}
+	ds := p.v6.lookup(binary.BigEndian.Uint64(pkt[24:32]))
+	if ds == nil {
+		p.stats.add(statNoSession)
+		return
+	}
+	if len(pkt) > ds.mru {
+		p.stats.add(statTooBig)
+		return
+	}
+	if !ds.down.allow(len(pkt)) {
+		p.stats.add(statRateDropped)
+		return
+	}
+	putSessionHeader(b, ds.peer, ds.ifc.mac, p.sessType, ds.sid, protoIPv6)
+	if err := ds.ifc.dataW.writeFrame(b); err != nil {
+		p.stats.add(statDataDropped)
+		return
+	}
+	ds.ctr.txPackets.Add(1)
+	ds.ctr.txBytes.Add(uint64(len(pkt)))
+	touch(&ds.ctr.lastTx, p.coarseNow.Load())
+	p.stats.add(statDataDown)
+}

@@ -6,6 +6,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -276,14 +277,28 @@ func printJSON(w io.Writer, v any) int {
 // printSessions prints the sessions as accel-cmd's "show sessions" does.
 func printSessions(w io.Writer, ss []sessionInfo) {
 	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.Debug)
-	fmt.Fprintln(tw, " ifname\t username\t calling-sid\t sid\t ip\t state\t uptime\t rx-bytes\t tx-bytes\t rx-pkts\t tx-pkts\t auth\t rate")
+	// IPv6 columns (accel-cmd's ip6 and ip6-dp) only when a session has
+	// IPv6.
+	v6 := false
+	for _, s := range ss {
+		v6 = v6 || s.IPv6Prefix != ""
+	}
+	head := " ifname\t username\t calling-sid\t sid\t ip\t state\t uptime\t rx-bytes\t tx-bytes\t rx-pkts\t tx-pkts\t auth\t rate"
+	if v6 {
+		head += "\t ip6\t ip6-dp"
+	}
+	fmt.Fprintln(tw, head)
 	for _, s := range ss {
 		rate := "-"
 		if s.RateDown != 0 || s.RateUp != 0 {
 			rate = fmt.Sprintf("%d/%d", s.RateDown, s.RateUp)
 		}
-		fmt.Fprintf(tw, " %s\t %s\t %s\t %d\t %s\t %s\t %s\t %s\t %s\t %d\t %d\t %s\t %s\n", s.Ifname, s.User, s.MAC, s.SID, s.IP,
+		fmt.Fprintf(tw, " %s\t %s\t %s\t %d\t %s\t %s\t %s\t %s\t %s\t %d\t %d\t %s\t %s", s.Ifname, s.User, s.MAC, s.SID, s.IP,
 			s.State, uptime(s.Uptime), humanBytes(s.RxBytes), humanBytes(s.TxBytes), s.RxPackets, s.TxPackets, s.Auth, rate)
+		if v6 {
+			fmt.Fprintf(tw, "\t %s\t %s", cmp.Or(s.IPv6Prefix, "-"), cmp.Or(s.IPv6Delegated, "-"))
+		}
+		fmt.Fprintln(tw)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "%d sessions\n", len(ss))
@@ -326,6 +341,9 @@ func printStat(w io.Writer, st *statInfo) {
 		fmt.Fprintf(tw, "dropped: %s\t%d\n", k, st.Drops[k])
 	}
 	fmt.Fprintf(tw, "pool\t%d of %d free\n", st.PoolFree, st.PoolSize)
+	if p := st.IPv6Pools; p != nil {
+		fmt.Fprintf(tw, "ipv6 pools\t/64s %d of %d used, delegated %d of %d used\n", p.PrefixUsed, p.PrefixSize, p.DelegatedUsed, p.DelegatedSize)
+	}
 	fmt.Fprintf(tw, "memory\tGo heap %s, RSS %s\n", humanBytes(st.GoHeapBytes), humanBytes(st.RSSBytes))
 	if r := st.Radius; r != nil {
 		for _, s := range r.Servers {
@@ -388,6 +406,11 @@ func prometheusText(st *statInfo) string {
 	fmt.Fprintf(&b, "pppoed_setup_rate %g\n", st.SetupRate)
 	metric("pool_addresses", "gauge", "Client addresses in the pool, by state.")
 	fmt.Fprintf(&b, "pppoed_pool_addresses{state=\"free\"} %d\npppoed_pool_addresses{state=\"used\"} %d\n", st.PoolFree, st.PoolSize-st.PoolFree)
+	if p := st.IPv6Pools; p != nil {
+		metric("ipv6_pool_prefixes", "gauge", "IPv6 prefixes in the pools, by kind (prefix: the /64s of RAs; delegated) and state.")
+		fmt.Fprintf(&b, "pppoed_ipv6_pool_prefixes{kind=\"prefix\",state=\"used\"} %d\npppoed_ipv6_pool_prefixes{kind=\"prefix\",state=\"free\"} %d\n", p.PrefixUsed, p.PrefixSize-p.PrefixUsed)
+		fmt.Fprintf(&b, "pppoed_ipv6_pool_prefixes{kind=\"delegated\",state=\"used\"} %d\npppoed_ipv6_pool_prefixes{kind=\"delegated\",state=\"free\"} %d\n", p.DelegatedUsed, p.DelegatedSize-p.DelegatedUsed)
+	}
 	metric("loop_lag_max_seconds", "gauge", "The event loop's worst lateness over the last 10 to 20 seconds.")
 	fmt.Fprintf(&b, "pppoed_loop_lag_max_seconds %g\n", st.LoopLagMax/1000)
 	metric("uptime_seconds", "gauge", "Seconds since pppoed started.")

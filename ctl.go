@@ -98,6 +98,9 @@ type sessionInfo struct {
 	AuthSource    string `json:"auth_source"` // radius, local, or empty before authentication
 	Class         string `json:"class,omitempty"`
 	AcctSessionID string `json:"acct_session_id,omitempty"`
+	// IPv6: the /64 of its RAs and the prefix DHCPv6 delegated.
+	IPv6Prefix    string `json:"ipv6_prefix,omitempty"`
+	IPv6Delegated string `json:"ipv6_delegated,omitempty"`
 }
 
 // statInfo is `pppoed show stat`.
@@ -119,10 +122,19 @@ type statInfo struct {
 	LoopLagMax       float64           `json:"loop_lag_max_ms"` // the loop's worst lateness for a tick, over the last 10 to 20 s
 	PoolSize         int               `json:"pool_size"`
 	PoolFree         int               `json:"pool_free"`
+	IPv6Pools        *ipv6PoolStat     `json:"ipv6_pools,omitempty"` // with IPv6 on
 	CtlErrors        uint64            `json:"ctl_errors_total"`
 	GoHeapBytes      uint64            `json:"go_heap_bytes"`
 	RSSBytes         uint64            `json:"rss_bytes"`
 	Radius           *radiusStat       `json:"radius,omitempty"`
+}
+
+// ipv6PoolStat is how much of the IPv6 pools is in use.
+type ipv6PoolStat struct {
+	PrefixSize    int `json:"prefix_size"` // /64s the pools hold
+	PrefixUsed    int `json:"prefix_used"`
+	DelegatedSize int `json:"delegated_size"`
+	DelegatedUsed int `json:"delegated_used"`
 }
 
 // radiusStat is show stat's RADIUS part.
@@ -426,7 +438,10 @@ func (m *sessionMatch) matches(s *session) bool {
 	if m.acctSessionID != "" && s.acctSessionID != m.acctSessionID {
 		return false
 	}
-	if m.ip.IsValid() && (s.slot == noSlot || s.srv.pool.remoteAddr(s.slot) != m.ip) {
+	if m.ip.Is4() && (s.slot == noSlot || s.srv.pool.remoteAddr(s.slot) != m.ip) {
+		return false
+	}
+	if m.ip.Is6() && !s.v6.prefix.Contains(m.ip) && !s.v6.delegated.Contains(m.ip) {
 		return false
 	}
 	return m.sid == 0 || s.id == m.sid
@@ -469,6 +484,12 @@ func (s *session) info() sessionInfo {
 		}
 	}
 	i.AcctSessionID = s.acctSessionID
+	if s.v6.prefix.IsValid() {
+		i.IPv6Prefix = s.v6.prefix.String()
+	}
+	if s.v6.delegated.IsValid() {
+		i.IPv6Delegated = s.v6.delegated.String()
+	}
 	if s.slot != noSlot {
 		i.IP = srv.pool.remoteAddr(s.slot).String()
 	}
@@ -495,6 +516,12 @@ func (s *server) statInfo() statInfo {
 		LoopLagMax:      float64(s.loopLag.max()) / float64(time.Millisecond),
 		PoolSize:        s.pool.size(),
 		PoolFree:        s.pool.available(),
+	}
+	if v := s.cfg.v6; v != nil {
+		p := &ipv6PoolStat{}
+		p.PrefixUsed, p.PrefixSize = v.prefix.live()
+		p.DelegatedUsed, p.DelegatedSize = v.delegated.live()
+		st.IPv6Pools = p
 	}
 	s.sessions.each(func(sess *session) {
 		switch sess.stateName() {

@@ -71,15 +71,19 @@ func (s *session) takePrefix6() bool {
 	return true
 }
 
-// openIPv6CP starts IPv6CP beside IPCP, if the session has its /64.
+// openIPv6CP starts IPv6CP beside IPCP, if the session gets its /64.
 func (s *session) openIPv6CP() {
 	srv := s.srv
-	if !s.takePrefix6() {
+	if !srv.cfg.v6.enabled() {
 		return
 	}
 	s.ipv6cpL.reset(s, false, rand64)
 	s.ipv6cp.up(srv.clock)
-	s.ipv6cp.open(srv.clock)
+	if s.takePrefix6() {
+		s.ipv6cp.open(srv.clock)
+	}
+	// Otherwise IPv6CP stays Closed: a request from the peer gets a
+	// Terminate-Ack (RFC 1661 §4.3, RCR in Closed).
 }
 
 // leaveIPv6 gives the prefixes back as the session leaves the network

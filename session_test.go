@@ -37,11 +37,16 @@ type fakeSessionPath struct {
 	local, peer    netip.Addr
 	rate           rateLimit
 	isUp6          bool
+	ipv6           [][]byte // IPv6 packets the server sent
 	prefix6        netip.Prefix
 	delegated      netip.Prefix
 }
 
 func (f *fakeSessionPath) sendControl(proto uint16, b []byte) error {
+	if proto == protoIPv6 {
+		f.ipv6 = append(f.ipv6, bytes.Clone(b[headroom:]))
+		return nil
+	}
 	code, id, data, ok := parseCP(b[headroom:])
 	if !ok {
 		return nil

@@ -50,6 +50,7 @@ type clientConfig struct {
 	hangUp       bool
 	mru          int
 	mac          hwAddr
+	ipv6         bool
 }
 
 func parseClientArgs(args []string) (*clientConfig, error) {
@@ -67,6 +68,7 @@ func parseClientArgs(args []string) (*clientConfig, error) {
 	fs.BoolVar(&c.hangUp, "hang-up", false, "hang every session up and exit once all are up or failed, instead of keeping them")
 	fs.BoolVar(&c.quiet, "q", false, "print no line per session, only the summary and the load report (for load runs)")
 	fs.BoolVar(&c.tun, "tun", false, "bring up a TUN device with each session's address")
+	fs.BoolVar(&c.ipv6, "ipv6", false, "negotiate IPv6CP too: take the RA's /64 and ask for a delegated prefix over DHCPv6")
 	fs.BoolVar(&c.defaultRoute, "default-route", false, "with --tun, route everything through the first session")
 	fs.DurationVar(&c.timeout, "timeout", 60*time.Second, "give up on sessions not up by then")
 	fs.BoolVar(&c.verbose, "v", false, "log every session event")
@@ -81,7 +83,7 @@ func parseClientArgs(args []string) (*clientConfig, error) {
 	})
 	if err := fs.Parse(splitGetopt(fs, args)); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Println("Usage: pppoed client -I IF -u USER -p PASS [--auth pap|chap|mschapv2] [-S SVC] [-n N] [--rate R] [-q] [--hang-up] [--tun] [--default-route]")
+			fmt.Println("Usage: pppoed client -I IF -u USER -p PASS [--auth pap|chap|mschapv2] [-S SVC] [-n N] [--rate R] [-q] [--hang-up] [--tun] [--default-route] [--ipv6]")
 			fs.SetOutput(os.Stdout)
 			fs.PrintDefaults()
 		}
@@ -190,6 +192,8 @@ type csess struct {
 	// nor Failure comes back (a lost Success must not strand us).
 	lastResp []byte
 	respID   uint8
+	ipcpUp   bool
+	v6       csess6
 }
 
 type dialer struct {
@@ -424,6 +428,7 @@ func (d *dialer) onTick() {
 				d.retxCP++
 				cs.ipcp.timeout(d.clock)
 			}
+			cs.tick6()
 			if cs.authFail != "" {
 				if d.clock.Sub(cs.authFailAt) > 5*time.Second {
 					d.fail(cs, cs.authFail+"; the server did not close the link")
@@ -577,6 +582,14 @@ func (d *dialer) onSessionFrame(b []byte) {
 		if cs.phase == phaseNetwork {
 			cs.ipcp.input(d.clock, pkt)
 		}
+	case protoIPv6CP:
+		if cs.phase == phaseNetwork && d.cfg.ipv6 {
+			cs.ipv6cp.input(d.clock, pkt)
+		}
+	case protoIPv6:
+		if cs.v6.up {
+			cs.onIPv6(pkt)
+		}
 	}
 }
 
@@ -667,11 +680,19 @@ func (d *dialer) networkPhase(cs *csess) {
 	cs.ipcpL.resetClient(cs)
 	cs.ipcp.up(d.clock)
 	cs.ipcp.open(d.clock)
+	d.startIPv6CP(cs)
 }
 
 func (cs *csess) onIPCPUp() {
+	cs.ipcpUp = true
+	cs.maybeUp()
+}
+
+// maybeUp counts the session as up once IPCP is, and with --ipv6 once
+// IPv6 has its answer too.
+func (cs *csess) maybeUp() {
 	d, sess := cs.d, cs
-	if cs.state == csUp {
+	if cs.state == csUp || !cs.ipcpUp || (d.cfg.ipv6 && !cs.v6.done) {
 		return
 	}
 	cs.state = csUp
@@ -684,6 +705,9 @@ func (cs *csess) onIPCPUp() {
 	if !d.cfg.quiet {
 		fmt.Fprintf(d.out, "session %d up: mac=%s sid=%d ip=%s peer=%s dns=%s\n", cs.idx, cs.mac, cs.id,
 			sess.ipcpL.local, sess.ipcpL.peerAddr, strings.Join(dnsStr, ","))
+		if d.cfg.ipv6 {
+			fmt.Fprint(d.out, cs.ipv6Line())
+		}
 	}
 	if d.cfg.tun {
 		if err := d.startTUN(cs); err != nil {
@@ -692,10 +716,7 @@ func (cs *csess) onIPCPUp() {
 	}
 }
 
-func (cs *csess) onIPCPDown()       {}
-func (cs *csess) onIPv6CPUp()       {}
-func (cs *csess) onIPv6CPDown()     {}
-func (cs *csess) onIPv6CPFinished() {}
+func (cs *csess) onIPCPDown() {}
 func (cs *csess) onIPCPFinished() {
 	cs.d.fail(cs, "IPCP failed")
 }
@@ -710,7 +731,11 @@ func (cs *csess) onLCPFinished() {
 		d.fail(cs, why)
 	}
 }
-func (cs *csess) onProtocolReject(uint16) {}
+func (cs *csess) onProtocolReject(proto uint16) {
+	if proto == protoIPv6CP {
+		cs.ipv6cp.protocolRejected(cs.d.clock)
+	}
+}
 
 // fail ends a session that did not come up, or went down.
 func (d *dialer) fail(cs *csess, why string) {
@@ -828,6 +853,10 @@ func (d *dialer) startTUN(cs *csess) error {
 			return fmt.Errorf("default route: %w", err)
 		}
 	}
+	if err := cs.tunIPv6(t); err != nil {
+		t.close()
+		return err
+	}
 	cs.tunP.Store(t)
 	// Printed once the device forwards, so whoever reads it can use it.
 	defer fmt.Fprintf(d.out, "session %d tun: %s\n", cs.idx, name)
@@ -843,7 +872,11 @@ func (d *dialer) startTUN(cs *csess) error {
 				return
 			}
 			b := f[:headroom+n]
-			putSessionHeader(b, cs.ac, cs.mac, etherTypeSession, cs.id, protoIPv4)
+			proto := protoIPv4
+			if n > 0 && b[headroom]>>4 == 6 {
+				proto = protoIPv6
+			}
+			putSessionHeader(b, cs.ac, cs.mac, etherTypeSession, cs.id, proto)
 			w.writeFrame(b)
 		}
 	}()
@@ -857,12 +890,21 @@ func (d *dialer) stopTUN(cs *csess) {
 	}
 }
 
-// forwardUp runs on the session reader: IPv4 for a session with a TUN goes
-// straight to it.
+// forwardUp runs on the session reader: IPv4, and IPv6 but for what the
+// loop answers (link-local and multicast destinations: RAs, DHCPv6), for a
+// session with a TUN goes straight to it.
 func (d *dialer) forwardUp(b []byte) bool {
 	var h pppoeHeader
-	if h.parse(b) != nil || h.code != codeSession || len(h.payload) < pppProtoLen ||
-		binary.BigEndian.Uint16(h.payload) != protoIPv4 {
+	if h.parse(b) != nil || h.code != codeSession || len(h.payload) < pppProtoLen {
+		return false
+	}
+	switch binary.BigEndian.Uint16(h.payload) {
+	case protoIPv4:
+	case protoIPv6:
+		if p := h.payload[pppProtoLen:]; len(p) < 40 || p[24] == 0xff || (p[24] == 0xfe && p[25]&0xc0 == 0x80) {
+			return false
+		}
+	default:
 		return false
 	}
 	// byMAC is fixed after newDialer, so reading it here is safe.

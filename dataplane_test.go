@@ -46,6 +46,18 @@ func upSession(t testing.TB) (*pppHarness, *session) {
 	return h, sess
 }
 
+// ipv6pkt builds a minimal IPv6 packet of n bytes (no next header).
+func ipv6pkt(src, dst string, n int) []byte {
+	p := make([]byte, n)
+	p[0] = 0x60
+	binary.BigEndian.PutUint16(p[4:], uint16(n-40))
+	p[6], p[7] = 59, 64
+	s, d := netip.MustParseAddr(src).As16(), netip.MustParseAddr(dst).As16()
+	copy(p[8:], s[:])
+	copy(p[24:], d[:])
+	return p
+}
+
 // ipv4 builds a minimal IPv4 header (checksums are not our business).
 func ipv4(src, dst string, n int) []byte {
 	p := make([]byte, n)
@@ -167,9 +179,35 @@ func dataPaths(t testing.TB) map[string]func() {
 	limited := sess.path.(*tunSession)
 	high := rateLimit{down: 10_000_000, up: 10_000_000}
 	acct := make([]byte, 0, 1024)
+	upIPv6(t, h, sess)
+	up6 := sessionFrame(h.sid, clientMAC, protoIPv6, ipv6pkt("2001:db8:100::2", "2001:db8:ffff::1", 1400))
+	upPD := sessionFrame(h.sid, clientMAC, protoIPv6, ipv6pkt("2001:db8:200:0:1::1", "2001:db8:ffff::1", 1400))
+	down6 := make([]byte, headroom+1400)
+	copy(down6[headroom:], ipv6pkt("2001:db8:ffff::1", "2001:db8:100::2", 1400))
+	downPD := make([]byte, headroom+1400)
+	copy(downPD[headroom:], ipv6pkt("2001:db8:ffff::1", "2001:db8:200:0:1::1", 1400))
+	rs, _ := appendIPv6(nil, linkLocal(sess.ipv6cpL.peer), allRouters, ipProtoICMPv6, 255)
+	rs = appendRS(rs)
+	finishIPv6(rs, 0)
+	rsFrame := sessionFrame(h.sid, clientMAC, protoIPv6, rs)
+	duid := appendDUIDLL(nil, clientMAC)
+	sol, _ := appendIPv6(nil, linkLocal(sess.ipv6cpL.peer), allDHCP, ipProtoUDP, 1)
+	sol = appendUDPHeader(sol, dhcp6ClientPort, dhcp6ServerPort)
+	sol = appendDHCP6Solicit(sol, [3]byte{1, 2, 3}, duid, 1, true, true, true)
+	finishIPv6(sol, 0)
+	solFrame := sessionFrame(h.sid, clientMAC, protoIPv6, sol)
 	return map[string]func(){
-		"upstream packet":   func() { dp.forward(h.ifc, up) },
-		"downstream packet": func() { dp.forwardDown(down) },
+		"upstream IPv6 packet":              func() { dp.forward(h.ifc, up6) },
+		"upstream IPv6 packet, delegated":   func() { dp.forward(h.ifc, upPD) },
+		"downstream IPv6 packet":            func() { dp.forwardDown(down6) },
+		"downstream IPv6 packet, delegated": func() { dp.forwardDown(downPD) },
+		"Router Solicitation": func() {
+			sess.v6.raLast = time.Time{}
+			inject(h.s, h.ifc, rsFrame)
+		},
+		"DHCPv6 Solicit with Rapid Commit": func() { inject(h.s, h.ifc, solFrame) },
+		"upstream packet":                  func() { dp.forward(h.ifc, up) },
+		"downstream packet":                func() { dp.forwardDown(down) },
 		"upstream packet, rate-limited": func() {
 			limited.setRate(high)
 			dp.forward(h.ifc, up)
@@ -185,6 +223,78 @@ func dataPaths(t testing.TB) map[string]func() {
 		},
 		"LCP Echo-Request": func() { inject(h.s, h.ifc, echo) },
 		"keepalive tick":   func() { h.s.onTick(h.s.clock) },
+	}
+}
+
+// upIPv6 brings IPv6 up on an up session: 2001:db8:100::/64 and the
+// delegated 2001:db8:200::/56, the peer's identifier ::2.
+func upIPv6(t testing.TB, h *pppHarness, sess *session) {
+	t.Helper()
+	v6cfg := testConfig(t, withIPv6("2001:db8:100::/48"))
+	h.s.cfg.v6, h.s.cfg.IPv6IANA = v6cfg.v6, true
+	h.s.dhcp6, h.s.scratch6 = newDHCP6Server(serverMAC, [2]netip.Addr{netip.MustParseAddr("2001:db8::53")}, true), make([]byte, 0, ethPPPoEMTU)
+	if !sess.takePrefix6() {
+		t.Fatal("no /64")
+	}
+	sess.ipv6cpL.reset(sess, false, rand64)
+	sess.ipv6cpL.peer = [8]byte{0, 0, 0, 0, 0, 0, 0, 2}
+	sess.onIPv6CPUp()
+	if pd, ok := sess.delegatedPrefix(); !ok || pd.String() != "2001:db8:200::/56" {
+		t.Fatalf("delegated %v %v", pd, ok)
+	}
+}
+
+// TestTUNPathIPv6: the TUN path forwards a session's IPv6 from its /64 and
+// its delegated prefix both ways, drops and counts any other source, and
+// leaves packets to link-local and multicast addresses to the loop.
+func TestTUNPathIPv6(t *testing.T) {
+	h, sess := upSession(t)
+	sink := &sinkLink{}
+	h.ifc.sess, h.ifc.sessW, h.ifc.dataW = sink, sink, sink
+	dp := h.s.path.(*tunPath)
+	tun := &sinkTUN{}
+	dp.tun = tun
+	upIPv6(t, h, sess)
+	for _, c := range []struct {
+		src, dst string
+		fwd      bool // to the TUN
+		loop     bool // left to the loop
+	}{
+		{"2001:db8:100::2", "2001:db8:ffff::1", true, false},
+		{"2001:db8:100::abcd", "2001:db8:ffff::1", true, false},
+		{"2001:db8:200:ff::1", "2001:db8:ffff::1", true, false},
+		{"2001:db8:101::2", "2001:db8:ffff::1", false, false},
+		{"2001:db8:200:100::1", "2001:db8:ffff::1", false, false},
+		{"fe80::2", "2001:db8:ffff::1", false, false},
+		{"fe80::2", "ff02::2", false, true},
+		{"fe80::2", "fe80::1", false, true},
+	} {
+		tun.n = 0
+		spoofed := h.s.stats.c[statSpoofDropped].Load()
+		took := dp.forward(h.ifc, sessionFrame(h.sid, clientMAC, protoIPv6, ipv6pkt(c.src, c.dst, 100)))
+		if took == c.loop || (tun.n == 100) != c.fwd {
+			t.Errorf("%s -> %s: taken %v, forwarded %v", c.src, c.dst, took, tun.n == 100)
+		}
+		if dropped := h.s.stats.c[statSpoofDropped].Load() != spoofed; dropped != (!c.fwd && !c.loop) {
+			t.Errorf("%s -> %s: counted as spoofed %v", c.src, c.dst, dropped)
+		}
+	}
+	for _, dst := range []string{"2001:db8:100::2", "2001:db8:200:ff::1", "2001:db8:101::2"} {
+		sink.n = 0
+		b := make([]byte, headroom+100)
+		copy(b[headroom:], ipv6pkt("2001:db8:ffff::1", dst, 100))
+		dp.forwardDown(b)
+		want := dst != "2001:db8:101::2"
+		if got := sink.n == headroom+100 && binary.BigEndian.Uint16(sink.last[discoveryHdrLen:]) == protoIPv6 &&
+			binary.BigEndian.Uint16(sink.last[offSessionID:]) == h.sid; got != want {
+			t.Errorf("down to %s: sent %v, want %v", dst, got, want)
+		}
+	}
+	// IPv6 down: nothing more is forwarded either way.
+	sess.path.down6()
+	tun.n = 0
+	if dp.forward(h.ifc, sessionFrame(h.sid, clientMAC, protoIPv6, ipv6pkt("2001:db8:100::2", "2001:db8:ffff::1", 100))) || tun.n != 0 {
+		t.Error("forwarded after down6")
 	}
 }
 

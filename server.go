@@ -31,6 +31,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -212,11 +213,15 @@ type server struct {
 	byUser     map[string][]*session // authenticated sessions of each user
 
 	// Loop-owned scratch space, reused for every frame.
-	pkt       discoveryPacket
-	tags      discoveryTags
-	out       discoveryPacket
-	tx        frame
-	ctrlTx    frame
+	pkt    discoveryPacket
+	tags   discoveryTags
+	out    discoveryPacket
+	tx     frame
+	ctrlTx frame
+	// IPv6 (session6ctl.go): the DHCPv6 server every session shares, and
+	// a buffer its replies are built in before they get their headers.
+	dhcp6     *dhcp6Server
+	scratch6  []byte
 	cookieBuf [cookieLen]byte
 	mpBuf     [2]byte
 
@@ -258,6 +263,15 @@ func newServer(cfg *config, log *logger, ifaces []*iface, path dataPath, auth au
 	}
 	s.startedAt = s.clock
 	s.acctInterval = cfg.AcctInterim
+	if v := cfg.v6; v != nil {
+		var dns [2]netip.Addr
+		copy(dns[:], v.dns)
+		var mac hwAddr
+		if len(ifaces) > 0 {
+			mac = ifaces[0].mac
+		}
+		s.dhcp6, s.scratch6 = newDHCP6Server(mac, dns, cfg.IPv6IANA), make([]byte, 0, ethPPPoEMTU)
+	}
 	s.maxStarting = cfg.maxStarting()
 	s.hooks = newHookRunner(log, cfg.HookTimeout)
 	s.events.notify = make(chan struct{}, 1)

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -141,6 +142,37 @@ func (t *tunDevice) setAddr(local, peer netip.Addr) error {
 		if err := unix.IoctlIfreq(t.ctl, op.req, ifr); err != nil {
 			return fmt.Errorf("set address of %s to %v peer %v: %w", t.ifname, local, peer, os.NewSyscallError(op.name, err))
 		}
+	}
+	return nil
+}
+
+// addAddr6 adds an IPv6 address to the device (SIOCSIFADDR on an AF_INET6
+// socket, as ifconfig does).
+func (t *tunDevice) addAddr6(a netip.Addr, bits int) error {
+	if !a.Is6() {
+		return fmt.Errorf("add address to %s: %v is not IPv6", t.ifname, a)
+	}
+	fd, err := unix.Socket(unix.AF_INET6, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("add address to %s: %w", t.ifname, os.NewSyscallError("socket", err))
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq(t.ifname)
+	if err != nil {
+		return err
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFINDEX, ifr); err != nil {
+		return fmt.Errorf("add address to %s: %w", t.ifname, os.NewSyscallError("SIOCGIFINDEX", err))
+	}
+	// struct in6_ifreq: the address, the prefix length, the ifindex.
+	var req struct {
+		addr    [16]byte
+		bits    uint32
+		ifindex int32
+	}
+	req.addr, req.bits, req.ifindex = a.As16(), uint32(bits), int32(ifr.Uint32())
+	if err := ioctlPtr(fd, unix.SIOCSIFADDR, unsafe.Pointer(&req)); err != nil {
+		return fmt.Errorf("add address %v/%d to %s: %w", a, bits, t.ifname, os.NewSyscallError("SIOCSIFADDR", err))
 	}
 	return nil
 }

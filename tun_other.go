@@ -12,3 +12,4 @@ func (*tunDevice) readPacket([]byte) (int, error)       { return 0, errUnimpleme
 func (*tunDevice) writePacket([]byte) error             { return errUnimplemented }
 func (*tunDevice) close() error                         { return errUnimplemented }
 func (*tunDevice) setAddr(netip.Addr, netip.Addr) error { return errUnimplemented }
+func (*tunDevice) addAddr6(netip.Addr, int) error       { return errUnimplemented }

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"encoding/json"
+	"net/netip"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var ipv6Line = regexp.MustCompile(`session 0 ipv6: addr=(\S+) prefix=(\S+) delegated=(\S+) dns=(\S*)`)
+
+// TestIntegrationIPv6TUN: pppoed client negotiates IPv6CP, takes the RA's
+// /64 (SLAAC) and a /56 delegated over DHCPv6, and pings an address on the
+// server side from both; a source outside its prefixes is dropped and
+// counted. show sessions has both prefixes, and they go back to the pools
+// when the session ends.
+func TestIntegrationIPv6TUN(t *testing.T) {
+	l := newLab(t)
+	requireTool(t, "ping")
+	sock := filepath.Join(t.TempDir(), "pppoed.sock")
+	srv := l.startServer(append(l.pppFiles("require-chap\n+ipv6\n", "alice * pw *\n"), "-L", "10.0.0.1", "-R", "10.0.0.2", "-N", "4",
+		"--ctl-socket", sock, "--ipv6-prefix-pool", "2001:db8:100::/48", "--ipv6-delegated-pool", "2001:db8:200::/40",
+		"--ipv6-delegated-length", "56", "--ipv6-dns", "2001:db8::53")...)
+	// An address on the server's side to ping.
+	l.ip("-n", l.srvNS, "addr", "add", "2001:db8:ffff::1/128", "dev", "lo")
+	c := l.startClient("-u", "alice", "-p", "pw", "--tun", "--ipv6", "--default-route")
+	c.waitLog("session 0 tun:", 10*time.Second)
+	m := ipv6Line.FindStringSubmatch(c.log.String())
+	if m == nil {
+		t.Fatalf("no ipv6 line:\n%s", c.log.String())
+	}
+	addr, prefix, delegated, dns := m[1], m[2], m[3], m[4]
+	if prefix != "2001:db8:100::/64" || !netip.MustParsePrefix("2001:db8:100::/64").Contains(netip.MustParseAddr(addr)) || delegated != "2001:db8:200::/56" || dns != "2001:db8::53" {
+		t.Fatalf("client got addr %s prefix %s delegated %s dns %s", addr, prefix, delegated, dns)
+	}
+	tun := tunLine.FindStringSubmatch(c.log.String())[1]
+	ping6 := func(from string) error {
+		out, err := exec.Command("ip", "netns", "exec", l.cliNS, "ping", "-6", "-I", from, "-c", "3", "-i", "0.2", "-W", "2",
+			"2001:db8:ffff::1").CombinedOutput()
+		if err != nil {
+			t.Logf("ping from %s: %v\n%s", from, err, out)
+		}
+		return err
+	}
+	if err := ping6(addr); err != nil {
+		t.Fatal("no IPv6 from the SLAAC address")
+	}
+	if err := ping6("2001:db8:200::1"); err != nil {
+		t.Fatal("no IPv6 from the delegated prefix")
+	}
+	var before statInfo
+	json.Unmarshal([]byte(cli(t, "show", "stat", "--json", "--ctl-socket", sock)), &before)
+	l.ip("-n", l.cliNS, "addr", "add", "2001:db8:dead::1/128", "dev", tun)
+	if err := ping6("2001:db8:dead::1"); err == nil {
+		t.Fatal("a source outside the session's prefixes got through")
+	}
+	var after statInfo
+	if err := json.Unmarshal([]byte(cli(t, "show", "stat", "--json", "--ctl-socket", sock)), &after); err != nil {
+		t.Fatal(err)
+	}
+	if n := after.Counters["ip_spoofed"] - before.Counters["ip_spoofed"]; n < 3 {
+		t.Fatalf("ip_spoofed grew by %d, want the 3 pings", n)
+	}
+	var rep []sessionInfo
+	if err := json.Unmarshal([]byte(cli(t, "show", "sessions", "--json", "--ctl-socket", sock)), &rep); err != nil || len(rep) != 1 {
+		t.Fatalf("show sessions: %v %+v", err, rep)
+	}
+	if s := rep[0]; s.IPv6Prefix != "2001:db8:100::/64" || s.IPv6Delegated != "2001:db8:200::/56" {
+		t.Fatalf("show sessions: ipv6_prefix %q ipv6_delegated %q", s.IPv6Prefix, s.IPv6Delegated)
+	}
+	if table := cli(t, "show", "sessions", "--ctl-socket", sock); !strings.Contains(table, "2001:db8:200::/56") {
+		t.Fatalf("show sessions table lacks the delegated prefix:\n%s", table)
+	}
+	if p := after.IPv6Pools; p == nil || p.PrefixUsed != 1 || p.DelegatedUsed != 1 {
+		t.Fatalf("show stat ipv6_pools %+v", p)
+	}
+	// The server routes both prefixes to its TUN.
+	out, _ := exec.Command("ip", "-n", l.srvNS, "-6", "route").CombinedOutput()
+	for _, want := range []string{"2001:db8:100::/48 dev pppoed0", "2001:db8:200::/40 dev pppoed0"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("server routes lack %q:\n%s", want, out)
+		}
+	}
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	srv.waitLog("session ended", 5*time.Second)
+	var end statInfo
+	if err := json.Unmarshal([]byte(cli(t, "show", "stat", "--json", "--ctl-socket", sock)), &end); err != nil {
+		t.Fatal(err)
+	}
+	if p := end.IPv6Pools; p == nil || p.PrefixUsed != 0 || p.DelegatedUsed != 0 {
+		t.Fatalf("after the session: ipv6_pools %+v", p)
+	}
+}
+
+// TestIntegrationDualStackLoad: 1,000 sessions from one pppoed client,
+// IPv4 only and then dual stack (IPv6CP, the RA's /64 and a delegated /56
+// for each), against chap-secrets. The summaries are the figures the
+// README gives: sudo go test -run TestIntegrationDualStackLoad -v . | grep summary
+func TestIntegrationDualStackLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	for _, mode := range []string{"ipv4", "dual-stack"} {
+		t.Run(mode, func(t *testing.T) {
+			l := newLab(t)
+			sock := filepath.Join(t.TempDir(), "pppoed.sock")
+			opts := "require-chap\nip-up-script /nonexistent\nip-down-script /nonexistent\nipv6-up-script /nonexistent\nipv6-down-script /nonexistent\n"
+			args := append(l.pppFiles(opts, "load * pw *\n"), "-L", "10.1.0.1", "-R", "10.2.0.1", "-N", "1000", "--ctl-socket", sock)
+			cargs := []string{"-u", "load", "-p", "pw", "-n", "1000", "--timeout", "120s", "-q"}
+			if mode == "dual-stack" {
+				args = append(args, "--ipv6-prefix-pool", "2001:db8:100::/48", "--ipv6-delegated-pool", "2001:db8:200::/40")
+				cargs = append(cargs, "--ipv6")
+			}
+			srv := l.startServer(args...)
+			c := l.startClient(cargs...)
+			c.waitLog("summary: 1000 of 1000 sessions up", 150*time.Second)
+			t.Logf("%s: %s", mode, regexp.MustCompile(`summary: .*`).FindString(c.log.String()))
+			if mode == "dual-stack" {
+				var st statInfo
+				if err := json.Unmarshal([]byte(cli(t, "show", "stat", "--json", "--ctl-socket", sock)), &st); err != nil {
+					t.Fatal(err)
+				}
+				if p := st.IPv6Pools; p == nil || p.PrefixUsed != 1000 || p.DelegatedUsed != 1000 {
+					t.Fatalf("ipv6_pools %+v, want 1000 of each in use", p)
+				}
+			}
+			c.cmd.Process.Signal(syscall.SIGTERM)
+			<-c.done
+			srv.stop()
+		})
+	}
+}

@@ -188,6 +188,9 @@ func TestIntegrationNATLeftoverWithoutNATOut(t *testing.T) {
 		t.Run(backend, func(t *testing.T) {
 			l := newLab(t)
 			requireTool(t, backend)
+			if backend == "iptables" {
+				requireTool(t, "ip6tables")
+			}
 			_, srvWAN := l.addWAN()
 			before := ipForward(t, l.srvNS)
 			if before != "0" {

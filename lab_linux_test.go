@@ -36,6 +36,9 @@ type lab struct {
 	srvMAC     hwAddr
 	cliMAC     hwAddr
 	optionsDir string
+	// serverEnv is the environment of the pppoed servers it starts
+	// (nil: the test's own).
+	serverEnv []string
 }
 
 var (
@@ -190,6 +193,7 @@ func (l *lab) spawnServerIn(ns, ifname string, args ...string) *daemon {
 	full = append(full, args...)
 	d := &daemon{t: l.t, log: &syncBuffer{}, done: make(chan struct{})}
 	d.cmd = exec.Command("ip", full...)
+	d.cmd.Env = l.serverEnv
 	d.cmd.Stdout = d.log
 	d.cmd.Stderr = d.log
 	if err := d.cmd.Start(); err != nil {

@@ -210,7 +210,14 @@ func serve(ctx context.Context, cfg *config, log *logger, hup <-chan os.Signal) 
 		if mss == 0 {
 			mss = ethPPPoEMTU - 40 // IPv4 and TCP headers
 		}
-		n, err := setupNAT(ctx, cfg.NAT, cfg.pool, mss, log)
+		nc := cfg.NAT
+		v6, err := ipv6RoutedPrefixes(cfg.IPv6PrefixPool, cfg.IPv6DelegatedPool)
+		if err != nil {
+			path.close()
+			return fmt.Errorf("NAT: IPv6: %w", err)
+		}
+		nc.ipv6 = v6 // IPv6 is routed to these, not masqueraded
+		n, err := setupNAT(ctx, nc, cfg.pool, mss, log)
 		if err != nil {
 			path.close()
 			return fmt.Errorf("NAT: %w", err)

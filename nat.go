@@ -10,11 +10,20 @@
 // ("inet pppoed", which OpenWrt's fw4 never flushes) or iptables chains of
 // its own that one rule each jumps to. Cleanup removes exactly that and
 // restores ip_forward. A state file remembers the original ip_forward, so a
-// restart after a crash still restores the right value, and setup replaces
-// leftovers instead of adding a second set. A restart without --nat-out
-// still reads the state file (removeLeftoverNAT): it removes what the
-// killed pppoed added and restores ip_forward, unless the file was written
-// in another network namespace or its writer still runs.
+// restart after a crash still restores the right value, and setup first
+// removes the leftovers instead of adding a second set. A restart without
+// --nat-out still reads the state file (removeLeftoverNAT): it removes what
+// the killed pppoed added and restores ip_forward, unless the file was
+// written in another network namespace or its writer still runs.
+//
+// With IPv6 (natConfig.ipv6 set), IPv6 is routed, not masqueraded: setup
+// also records net.ipv6.conf.all.forwarding and sets it to 1, sets the
+// WAN's accept_ra from 1 to 2 so the WAN keeps taking router advertisements
+// while forwarding, accepts forwarding between the sessions' prefixes and
+// the WAN (out: all; in: what the sessions started) and clamps the MSS for
+// them, in the same nft table or in ip6tables chains named like the
+// iptables ones. The state file records those sysctls too, and cleanup
+// puts them back.
 //
 // The system's own tools do the work, through exec with an argv and a
 // timeout, never a shell; a failing command's output goes into the error.
@@ -31,33 +40,57 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 )
 
 const (
-	ipForwardPath = "/proc/sys/net/ipv4/ip_forward"
-	natChain      = "PPPOED-NAT"
-	mssChain      = "PPPOED-MSS"
-	nftTable      = "pppoed"
-	toolTimeout   = 10 * time.Second
+	ipForwardPath  = "/proc/sys/net/ipv4/ip_forward"
+	ip6ForwardPath = "/proc/sys/net/ipv6/conf/all/forwarding"
+	natChain       = "PPPOED-NAT"
+	mssChain       = "PPPOED-MSS"
+	fwdChain       = "PPPOED-FWD"
+	nftTable       = "pppoed"
+	toolTimeout    = 10 * time.Second
+
+	// ipv6MSSLess is how much smaller the IPv6 MSS is than the IPv4 one:
+	// an IPv6 header is 40 bytes, an IPv4 one 20 (MTU − 60 against
+	// MTU − 40).
+	ipv6MSSLess = 20
 )
+
+// acceptRAPath is the WAN's accept_ra sysctl. With forwarding on, the
+// kernel takes router advertisements only where it is 2: at 1, the
+// default, a WAN configured by SLAAC loses its default route once the last
+// one expires.
+func acceptRAPath(wan string) string { return "/proc/sys/net/ipv6/conf/" + wan + "/accept_ra" }
 
 type natConfig struct {
 	WAN       string `toml:"wan"`
 	Backend   string `toml:"backend"`
 	StateFile string `toml:"state_file"`
+
+	// ipv6 are the IPv6 prefixes routed to the sessions: the pool the
+	// sessions' /64s come from and the delegated pool. main sets it from
+	// ipv6_prefix_pool and ipv6_delegated_pool (see ipv6RoutedPrefixes);
+	// it is not a [nat] key. Empty means IPv6 is off, and setup and
+	// cleanup touch nothing of IPv6.
+	ipv6 []netip.Prefix
 }
 
 // nat is the set-up state. The loop goroutine owns it.
 type nat struct {
-	cfg      natConfig
-	backend  string // "nft" or "iptables"
-	prefixes []netip.Prefix
-	mss      int
-	log      *logger
-	forward  string // ip_forward before we touched it
+	cfg       natConfig
+	backend   string // "nft" or "iptables"
+	prefixes  []netip.Prefix
+	mss       int
+	log       *logger
+	forward   string // ip_forward before we touched it
+	forward6  string // all.forwarding before we touched it; "" when IPv6 is off
+	acceptRA  string // the WAN's accept_ra before we set it to 2; "" when untouched
+	ip6tables bool   // the iptables backend has ip6tables chains too
 }
 
 // runTool runs a system tool with an argv and a timeout. stdin may be nil.
@@ -98,6 +131,46 @@ func pickNATBackend(ctx context.Context, want string) (string, error) {
 	return "", errors.New("NAT needs nft or iptables, and neither works here")
 }
 
+// ipv6RoutedPrefixes parses the IPv6 prefixes for natConfig.ipv6: the
+// sessions' /64 pool and the delegated pool, either of which may be "".
+// A prefix inside another one is left out, since the outer one covers it.
+func ipv6RoutedPrefixes(pools ...string) ([]netip.Prefix, error) {
+	var ps []netip.Prefix
+	for _, s := range pools {
+		if s == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, err
+		}
+		if !p.Addr().Is6() || p.Addr().Is4In6() {
+			return nil, fmt.Errorf("%s is not an IPv6 prefix", p)
+		}
+		ps = append(ps, p.Masked())
+	}
+	// Shortest first, so each kept prefix is checked against the wider
+	// ones already kept; nft refuses overlapping elements in a set.
+	slices.SortStableFunc(ps, func(a, b netip.Prefix) int { return a.Bits() - b.Bits() })
+	var out []netip.Prefix
+	for _, p := range ps {
+		if !slices.ContainsFunc(out, func(q netip.Prefix) bool { return q.Overlaps(p) }) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// readSysctl returns the value of a /proc/sys file without its newline.
+func readSysctl(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	return strings.TrimSpace(string(b)), err
+}
+
+func writeSysctl(path, v string) error {
+	return os.WriteFile(path, []byte(v+"\n"), 0o644)
+}
+
 // setupNAT makes the changes. On error it undoes what it did.
 func setupNAT(ctx context.Context, cfg natConfig, pool *ipPool, mss int, log *logger) (*nat, error) {
 	backend, err := pickNATBackend(ctx, cfg.Backend)
@@ -111,23 +184,66 @@ func setupNAT(ctx context.Context, cfg natConfig, pool *ipPool, mss int, log *lo
 	}
 	n.prefixes = coveringPrefixes(addrs)
 
-	cur, err := os.ReadFile(ipForwardPath)
-	if err != nil {
+	// A previous pppoed died without cleaning up. Its rules go, whatever
+	// backend and IP versions it had, and its sysctls go back to what it
+	// recorded before ours are read. What could not be put back stays
+	// recorded in prev: that is the value to restore at exit, not the one
+	// the dead pppoed left behind.
+	var prev natState
+	if old, err := readNATState(cfg.StateFile); err == nil {
+		log.Warn("found NAT state left by an earlier pppoed; replacing its rules", "state_file", cfg.StateFile)
+		if old.backend != "nft" && old.backend != "iptables" {
+			old.backend = backend
+		}
+		if err := old.nat(cfg.StateFile, log).cleanup(ctx); err != nil {
+			log.Warn("removing the earlier pppoed's NAT failed; setting up over it", "state_file", cfg.StateFile, "err", err)
+			prev = old
+		}
+	}
+
+	if n.forward, err = readSysctl(ipForwardPath); err != nil {
 		return nil, err
 	}
-	n.forward = strings.TrimSpace(string(cur))
-	if old, err := readNATState(cfg.StateFile); err == nil {
-		// A previous pppoed died without cleaning up: the value it
-		// recorded is the one to restore, not the 1 it left behind.
-		log.Warn("found NAT state left by an earlier pppoed; replacing its rules", "state_file", cfg.StateFile)
-		n.forward = old.forward
+	if prev.forward != "" {
+		n.forward = prev.forward
+	}
+	if len(cfg.ipv6) > 0 {
+		if n.forward6, err = readSysctl(ip6ForwardPath); err != nil {
+			return nil, fmt.Errorf("IPv6: %w", err)
+		}
+		if prev.forward6 != "" {
+			n.forward6 = prev.forward6
+		}
+		ra, err := readSysctl(acceptRAPath(cfg.WAN))
+		if err != nil {
+			return nil, fmt.Errorf("IPv6 on %s: %w", cfg.WAN, err)
+		}
+		switch {
+		case prev.acceptRA != "" && prev.wan == cfg.WAN:
+			n.acceptRA = prev.acceptRA
+		case ra == "1":
+			n.acceptRA = ra
+		}
 	}
 	if err := n.writeState(); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(ipForwardPath, []byte("1\n"), 0o644); err != nil {
+	if err := writeSysctl(ipForwardPath, "1"); err != nil {
 		n.cleanup(ctx)
 		return nil, fmt.Errorf("enable ip_forward: %w", err)
+	}
+	if n.acceptRA != "" {
+		// Before forwarding goes on, so no advertisement is dropped.
+		if err := writeSysctl(acceptRAPath(cfg.WAN), "2"); err != nil {
+			n.cleanup(ctx)
+			return nil, fmt.Errorf("set accept_ra on %s: %w", cfg.WAN, err)
+		}
+	}
+	if n.forward6 != "" {
+		if err := writeSysctl(ip6ForwardPath, "1"); err != nil {
+			n.cleanup(ctx)
+			return nil, fmt.Errorf("enable IPv6 forwarding: %w", err)
+		}
 	}
 	if backend == "nft" {
 		err = n.setupNFT(ctx)
@@ -138,13 +254,20 @@ func setupNAT(ctx context.Context, cfg natConfig, pool *ipPool, mss int, log *lo
 		n.cleanup(ctx)
 		return nil, err
 	}
-	log.Info("NAT set up", "wan", cfg.WAN, "backend", backend, "pool", n.prefixStrings(), "mss", mss)
+	attrs := []any{"wan", cfg.WAN, "backend", backend, "pool", prefixStrings(n.prefixes), "mss", mss}
+	if len(cfg.ipv6) > 0 {
+		attrs = append(attrs, "ipv6_routed", prefixStrings(cfg.ipv6), "ipv6_mss", mss-ipv6MSSLess)
+		if n.acceptRA != "" {
+			attrs = append(attrs, "wan_accept_ra", "2")
+		}
+	}
+	log.Info("NAT set up", attrs...)
 	return n, nil
 }
 
-func (n *nat) prefixStrings() []string {
+func prefixStrings(ps []netip.Prefix) []string {
 	var s []string
-	for _, p := range n.prefixes {
+	for _, p := range ps {
 		s = append(s, p.String())
 	}
 	return s
@@ -153,16 +276,29 @@ func (n *nat) prefixStrings() []string {
 // nftRuleset is the whole private table. Loading it with a delete of the
 // same table first (created empty if absent) replaces leftovers atomically.
 func (n *nat) nftRuleset() []byte {
-	set := strings.Join(n.prefixStrings(), ", ")
+	set := strings.Join(prefixStrings(n.prefixes), ", ")
+	wan := strconv.Quote(n.cfg.WAN)
 	var b strings.Builder
 	fmt.Fprintf(&b, "table inet %s {}\ndelete table inet %s\n", nftTable, nftTable)
 	fmt.Fprintf(&b, "table inet %s {\n", nftTable)
 	fmt.Fprintf(&b, "\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n")
-	fmt.Fprintf(&b, "\t\toifname %s ip saddr { %s } masquerade\n\t}\n", strconv.Quote(n.cfg.WAN), set)
+	fmt.Fprintf(&b, "\t\toifname %s ip saddr { %s } masquerade\n\t}\n", wan, set)
 	fmt.Fprintf(&b, "\tchain forward {\n\t\ttype filter hook forward priority mangle; policy accept;\n")
 	for _, dir := range []string{"saddr", "daddr"} {
 		fmt.Fprintf(&b, "\t\tip %s { %s } tcp flags & (syn | rst) == syn tcp option maxseg size > %d tcp option maxseg size set %d\n",
 			dir, set, n.mss, n.mss)
+	}
+	if len(n.cfg.ipv6) > 0 {
+		set6 := strings.Join(prefixStrings(n.cfg.ipv6), ", ")
+		mss6 := n.mss - ipv6MSSLess
+		for _, dir := range []string{"saddr", "daddr"} {
+			fmt.Fprintf(&b, "\t\tip6 %s { %s } tcp flags & (syn | rst) == syn tcp option maxseg size > %d tcp option maxseg size set %d\n",
+				dir, set6, mss6, mss6)
+		}
+		// Routed, not masqueraded. An accept here ends only this chain:
+		// a drop in another table (fw4's, iptables-nft's) still holds.
+		fmt.Fprintf(&b, "\t\toifname %s ip6 saddr { %s } accept\n", wan, set6)
+		fmt.Fprintf(&b, "\t\tiifname %s ip6 daddr { %s } ct state established,related accept\n", wan, set6)
 	}
 	fmt.Fprintf(&b, "\t}\n}\n")
 	return []byte(b.String())
@@ -173,43 +309,94 @@ func (n *nat) setupNFT(ctx context.Context) error {
 	return err
 }
 
-// iptablesRules are the rules of our chains, per table.
+// iptablesRules are the rules of our iptables chains, per table.
 func (n *nat) iptablesRules() map[string][][]string {
 	r := map[string][][]string{}
 	for _, p := range n.prefixes {
 		r["nat"] = append(r["nat"], []string{"-s", p.String(), "-o", n.cfg.WAN, "-j", "MASQUERADE"})
-		for _, dir := range []string{"-s", "-d"} {
-			r["mangle"] = append(r["mangle"], []string{dir, p.String(), "-p", "tcp", "--tcp-flags", "SYN,RST", "SYN",
-				"-m", "tcpmss", "--mss", strconv.Itoa(n.mss+1) + ":65535", "-j", "TCPMSS", "--set-mss", strconv.Itoa(n.mss)})
-		}
+		r["mangle"] = append(r["mangle"], mssRules(p, n.mss)...)
 	}
 	return r
 }
 
-var iptablesHooks = []struct{ table, chain, hook string }{
-	{"nat", natChain, "POSTROUTING"},
-	{"mangle", mssChain, "FORWARD"},
+// ip6tablesRules are the rules of our ip6tables chains, per table: no
+// nat table, since IPv6 is routed.
+func (n *nat) ip6tablesRules() map[string][][]string {
+	r := map[string][][]string{}
+	for _, p := range n.cfg.ipv6 {
+		r["mangle"] = append(r["mangle"], mssRules(p, n.mss-ipv6MSSLess)...)
+		r["filter"] = append(r["filter"],
+			[]string{"-s", p.String(), "-o", n.cfg.WAN, "-j", "ACCEPT"},
+			[]string{"-d", p.String(), "-i", n.cfg.WAN, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT"})
+	}
+	return r
 }
 
+// mssRules clamp the MSS of SYNs from and to p.
+func mssRules(p netip.Prefix, mss int) [][]string {
+	var r [][]string
+	for _, dir := range []string{"-s", "-d"} {
+		r = append(r, []string{dir, p.String(), "-p", "tcp", "--tcp-flags", "SYN,RST", "SYN",
+			"-m", "tcpmss", "--mss", strconv.Itoa(mss+1) + ":65535", "-j", "TCPMSS", "--set-mss", strconv.Itoa(mss)})
+	}
+	return r
+}
+
+// iptablesHook is one chain of ours and the built-in chain that jumps to
+// it. The forward accepts go first in FORWARD (insert), ahead of a
+// distribution's final REJECT rule.
+type iptablesHook struct {
+	table, chain, hook string
+	insert             bool
+}
+
+var (
+	iptablesHooks = []iptablesHook{
+		{"nat", natChain, "POSTROUTING", false},
+		{"mangle", mssChain, "FORWARD", false},
+	}
+	ip6tablesHooks = []iptablesHook{
+		{"mangle", mssChain, "FORWARD", false},
+		{"filter", fwdChain, "FORWARD", true},
+	}
+)
+
 func (n *nat) setupIPTables(ctx context.Context) error {
-	rules := n.iptablesRules()
-	for _, h := range iptablesHooks {
-		// Create our chain, or empty a leftover one.
-		if _, err := runTool(ctx, nil, "iptables", "-w", "-t", h.table, "-N", h.chain); err != nil {
-			if _, err := runTool(ctx, nil, "iptables", "-w", "-t", h.table, "-F", h.chain); err != nil {
+	if err := setupChains(ctx, "iptables", iptablesHooks, n.iptablesRules()); err != nil {
+		return err
+	}
+	if len(n.cfg.ipv6) == 0 {
+		return nil
+	}
+	if _, err := exec.LookPath("ip6tables"); err != nil {
+		n.log.Warn("ip6tables is missing: IPv6 is forwarded without pppoed's forward rules and MSS clamping; IPv4 NAT is set up", "err", err)
+		return nil
+	}
+	n.ip6tables = true
+	return setupChains(ctx, "ip6tables", ip6tablesHooks, n.ip6tablesRules())
+}
+
+// setupChains creates our chains with tool (iptables or ip6tables), or
+// empties leftover ones, fills them and adds one jump to each.
+func setupChains(ctx context.Context, tool string, hooks []iptablesHook, rules map[string][][]string) error {
+	for _, h := range hooks {
+		if _, err := runTool(ctx, nil, tool, "-w", "-t", h.table, "-N", h.chain); err != nil {
+			if _, err := runTool(ctx, nil, tool, "-w", "-t", h.table, "-F", h.chain); err != nil {
 				return err
 			}
 		}
 		for _, r := range rules[h.table] {
-			if _, err := runTool(ctx, nil, "iptables", append([]string{"-w", "-t", h.table, "-A", h.chain}, r...)...); err != nil {
+			if _, err := runTool(ctx, nil, tool, append([]string{"-w", "-t", h.table, "-A", h.chain}, r...)...); err != nil {
 				return err
 			}
 		}
 		// One jump, checked first so a restart does not add a second.
-		jump := []string{"-w", "-t", h.table, "-C", h.hook, "-j", h.chain}
-		if _, err := runTool(ctx, nil, "iptables", jump...); err != nil {
-			jump[3] = "-A"
-			if _, err := runTool(ctx, nil, "iptables", jump...); err != nil {
+		if _, err := runTool(ctx, nil, tool, "-w", "-t", h.table, "-C", h.hook, "-j", h.chain); err != nil {
+			add := []string{"-w", "-t", h.table, "-A", h.hook, "-j", h.chain}
+			if h.insert {
+				add = []string{"-w", "-t", h.table, "-I", h.hook, "1", "-j", h.chain}
+			}
+			if _, err := runTool(ctx, nil, tool, add...); err != nil {
 				return err
 			}
 		}
@@ -217,7 +404,31 @@ func (n *nat) setupIPTables(ctx context.Context) error {
 	return nil
 }
 
-// cleanup removes what setup added and restores ip_forward. It goes on
+// removeChains removes every jump to our chains and the chains. Unless
+// mustExist, a chain that is not there is no error: a state file does not
+// say whether ip6tables chains were made.
+func removeChains(ctx context.Context, tool string, hooks []iptablesHook, mustExist bool) []error {
+	var errs []error
+	for _, h := range hooks {
+		if !mustExist {
+			if _, err := runTool(ctx, nil, tool, "-w", "-t", h.table, "-S", h.chain); err != nil {
+				continue
+			}
+		}
+		for {
+			if _, err := runTool(ctx, nil, tool, "-w", "-t", h.table, "-D", h.hook, "-j", h.chain); err != nil {
+				break
+			}
+		}
+		runTool(ctx, nil, tool, "-w", "-t", h.table, "-F", h.chain)
+		if _, err := runTool(ctx, nil, tool, "-w", "-t", h.table, "-X", h.chain); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
+
+// cleanup removes what setup added and restores the sysctls. It goes on
 // past errors and returns them all.
 func (n *nat) cleanup(ctx context.Context) error {
 	var errs []error
@@ -227,24 +438,24 @@ func (n *nat) cleanup(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	case "iptables":
-		for _, h := range iptablesHooks {
-			// Every jump we may have left, then the chain.
-			for {
-				if _, err := runTool(ctx, nil, "iptables", "-w", "-t", h.table, "-D", h.hook, "-j", h.chain); err != nil {
-					break
-				}
-			}
-			runTool(ctx, nil, "iptables", "-w", "-t", h.table, "-F", h.chain)
-			if _, err := runTool(ctx, nil, "iptables", "-w", "-t", h.table, "-X", h.chain); err != nil {
-				errs = append(errs, err)
-			}
+		errs = append(errs, removeChains(ctx, "iptables", iptablesHooks, true)...)
+		if _, err := exec.LookPath("ip6tables"); err == nil {
+			errs = append(errs, removeChains(ctx, "ip6tables", ip6tablesHooks, n.ip6tables)...)
 		}
 	}
-	restored := true
-	if n.forward != "" {
-		if err := os.WriteFile(ipForwardPath, []byte(n.forward+"\n"), 0o644); err != nil {
-			errs = append(errs, fmt.Errorf("restore ip_forward: %w", err))
-			restored = false // the state file is the only record of it
+	restored := true // the state file is the only record of what is not
+	for _, s := range []struct{ what, path, v string }{
+		{"ip_forward", ipForwardPath, n.forward},
+		{"IPv6 forwarding", ip6ForwardPath, n.forward6},
+		{"accept_ra on " + n.cfg.WAN, acceptRAPath(n.cfg.WAN), n.acceptRA},
+	} {
+		if s.v == "" {
+			continue
+		}
+		// Gone means nothing to restore: the WAN was deleted, or IPv6 is.
+		if err := writeSysctl(s.path, s.v); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("restore %s: %w", s.what, err))
+			restored = false
 		}
 	}
 	if restored {
@@ -253,18 +464,36 @@ func (n *nat) cleanup(ctx context.Context) error {
 		}
 	}
 	if len(errs) == 0 {
-		n.log.Info("NAT removed", "ip_forward", n.forward)
+		attrs := []any{"ip_forward", n.forward}
+		if n.forward6 != "" {
+			attrs = append(attrs, "ipv6_forwarding", n.forward6)
+		}
+		if n.acceptRA != "" {
+			attrs = append(attrs, "wan_accept_ra", n.acceptRA)
+		}
+		n.log.Info("NAT removed", attrs...)
 	}
 	return errors.Join(errs...)
 }
 
-// natState is what the state file records: the ip_forward to restore,
-// what was set up, and who wrote it (owner: the process, by pid and start
-// time, so a reused pid is not taken for it; netns: the network namespace,
-// whose rules and ip_forward these are).
+// natState is what the state file records: the sysctls to restore
+// (forward6 and acceptRA only when IPv6 was on, and accept_ra only when
+// pppoed changed it), what was set up, and who wrote it (owner: the
+// process, by pid and start time, so a reused pid is not taken for it;
+// netns: the network namespace, whose rules and sysctls these are).
 type natState struct {
 	forward, backend, wan string
+	forward6, acceptRA    string
 	owner, netns          string
+}
+
+// nat is the set-up state that st describes, for cleanup.
+func (st natState) nat(path string, log *logger) *nat {
+	return &nat{
+		cfg:     natConfig{WAN: st.wan, StateFile: path},
+		backend: st.backend, forward: st.forward, forward6: st.forward6, acceptRA: st.acceptRA,
+		log: log,
+	}
 }
 
 // readNATState reads the state file at path. It fails for a missing file,
@@ -282,10 +511,21 @@ func readNATState(path string) (natState, error) {
 			if v == "0" || v == "1" {
 				st.forward = v
 			}
+		case "ipv6_forwarding":
+			if v == "0" || v == "1" {
+				st.forward6 = v
+			}
+		case "accept_ra":
+			if v == "0" || v == "1" || v == "2" {
+				st.acceptRA = v
+			}
 		case "backend":
 			st.backend = v
 		case "wan":
-			st.wan = v
+			// It names a file under /proc/sys/net/ipv6/conf.
+			if v != "." && v != ".." && !strings.Contains(v, "/") {
+				st.wan = v
+			}
 		case "owner":
 			st.owner = v
 		case "netns":
@@ -295,6 +535,9 @@ func readNATState(path string) (natState, error) {
 	if st.forward == "" {
 		return natState{}, fmt.Errorf("%s: no ip_forward=0 or ip_forward=1 line", path)
 	}
+	if st.wan == "" {
+		st.acceptRA = ""
+	}
 	return st, nil
 }
 
@@ -302,9 +545,16 @@ func (n *nat) writeState() error {
 	if err := os.MkdirAll(filepath.Dir(n.cfg.StateFile), 0o755); err != nil {
 		return err
 	}
-	body := fmt.Sprintf("# written by pppoed; removed when it exits cleanly\nip_forward=%s\nbackend=%s\nwan=%s\nowner=%s\nnetns=%s\n",
-		n.forward, n.backend, n.cfg.WAN, processIdentity(os.Getpid()), netnsIdentity())
-	return os.WriteFile(n.cfg.StateFile, []byte(body), 0o644)
+	var b strings.Builder
+	fmt.Fprintf(&b, "# written by pppoed; removed when it exits cleanly\nip_forward=%s\n", n.forward)
+	if n.forward6 != "" {
+		fmt.Fprintf(&b, "ipv6_forwarding=%s\n", n.forward6)
+	}
+	if n.acceptRA != "" {
+		fmt.Fprintf(&b, "accept_ra=%s\n", n.acceptRA)
+	}
+	fmt.Fprintf(&b, "backend=%s\nwan=%s\nowner=%s\nnetns=%s\n", n.backend, n.cfg.WAN, processIdentity(os.Getpid()), netnsIdentity())
+	return os.WriteFile(n.cfg.StateFile, []byte(b.String()), 0o644)
 }
 
 // processIdentity names a running process as "pid:starttime" (field 22 of
@@ -339,10 +589,11 @@ func netnsIdentity() string {
 // removeLeftoverNAT runs at a start without --nat-out. If the state file
 // says a pppoed set NAT up here and was killed before it could undo it
 // (SIGKILL, a crash), it removes those rules and restores the recorded
-// ip_forward, as a restart with --nat-out would before setting up its own:
-// dropping --nat-out from the configuration must not leave forwarding on
-// for good. A file written in another network namespace, or by a process
-// that still runs, is not a leftover and stays as it is.
+// ip_forward (and the IPv6 sysctls, if it recorded them), as a restart
+// with --nat-out would before setting up its own: dropping --nat-out from
+// the configuration must not leave forwarding on for good. A file written
+// in another network namespace, or by a process that still runs, is not a
+// leftover and stays as it is.
 func removeLeftoverNAT(ctx context.Context, path string, log *logger) {
 	if path == "" {
 		return
@@ -364,7 +615,7 @@ func removeLeftoverNAT(ctx context.Context, path string, log *logger) {
 			return
 		}
 	}
-	n := &nat{cfg: natConfig{WAN: st.wan, StateFile: path}, backend: st.backend, forward: st.forward, log: log}
+	n := st.nat(path, log)
 	if n.backend != "nft" && n.backend != "iptables" {
 		if n.backend, err = pickNATBackend(ctx, "auto"); err != nil {
 			log.Warn("found NAT state left by an earlier pppoed, but cannot remove its rules", "state_file", path, "err", err)

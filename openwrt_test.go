@@ -367,6 +367,11 @@ config pppoed 'lab'
 	list auth 'pap'
 	list dns '192.0.2.53'
 	list dns '192.0.2.54'
+	option ipv6_prefix_pool '2001:db8:100::/56'
+	option ipv6_delegated_pool '2001:db8:200::/48'
+	option ipv6_delegated_length '56'
+	list ipv6_dns '2001:db8::53'
+	list ipv6_dns '2001:db8::54'
 	option lcp_echo_interval '10'
 	option lcp_echo_failure '4'
 	option chap_secrets '/etc/ppp/pppoed-chap-secrets'
@@ -388,6 +393,8 @@ config pppoed 'lab'
 					"-L", "10.0.0.1", "-R", "10.0.0.2", "-N", "100", "-x", "2", "-r",
 					"-o", "100", "-T", "600", "-m", "1412", "-u", "-O", "/etc/ppp/pppoed-options",
 					"--tun", "--auth", "mschapv2", "--auth", "pap", "--dns", "192.0.2.53", "--dns", "192.0.2.54",
+					"--ipv6-prefix-pool", "2001:db8:100::/56", "--ipv6-delegated-pool", "2001:db8:200::/48",
+					"--ipv6-delegated-length", "56", "--ipv6-dns", "2001:db8::53", "--ipv6-dns", "2001:db8::54",
 					"--lcp-echo-interval", "10", "--lcp-echo-failure", "4",
 					"--chap-secrets", "/etc/ppp/pppoed-chap-secrets", "--pap-secrets", "/etc/ppp/pppoed-pap-secrets",
 					"--max-starting", "32", "--setup-timeout", "20", "--iface-wait", "60",
@@ -408,6 +415,25 @@ config pppoed 'lab'
 	option mode 'kernel'
 `,
 			want: []owInstance{{name: "o", command: owCommand("-I", "eth1", "-S", "any thing", "-k", "--auth", "none"), files: owFiles, netdev: []string{"eth1"}}},
+		},
+		{
+			name: "IPv6 with a single DNS server written as an option, routed out of wan",
+			config: `config pppoed 'v6'
+	option interface 'lan'
+	option ipv6_prefix_pool '2001:db8:100::/56'
+	option ipv6_delegated_pool '2001:db8:200::/48'
+	option ipv6_delegated_length '60'
+	option ipv6_dns '2001:db8::53'
+	option nat_out 'wan'
+`,
+			want: []owInstance{{
+				name: "v6",
+				command: owCommand("-I", "br-lan", "--ipv6-prefix-pool", "2001:db8:100::/56", "--ipv6-delegated-pool", "2001:db8:200::/48",
+					"--ipv6-delegated-length", "60", "--ipv6-dns", "2001:db8::53", "--nat-out", "pppoe-wan"),
+				files:  owFiles,
+				netdev: []string{"br-lan"},
+			}},
+			interfaces: [][]string{owTrigger("lan"), owTrigger("wan")},
 		},
 		{
 			name: "mode auto adds nothing, an unknown mode is refused",
@@ -545,8 +571,11 @@ firewall.@forwarding[0].src='lan'
 firewall.@forwarding[0].dest='wan'
 `
 
+// TestOpenWrtFirewallDefaults: the zone for ppp+ and its forwarding to
+// wan, with no family, so that fw4 applies it to IPv6 as well, and the two
+// IPv6 input rules; a zone of an earlier version gets the rules it lacks.
 func TestOpenWrtFirewallDefaults(t *testing.T) {
-	const added = `set firewall.pppoed=zone
+	const zone = `set firewall.pppoed=zone
 set firewall.pppoed.name='pppoed'
 add_list firewall.pppoed.device='ppp+'
 set firewall.pppoed.input='REJECT'
@@ -555,18 +584,53 @@ set firewall.pppoed.forward='REJECT'
 set firewall.pppoed_wan=forwarding
 set firewall.pppoed_wan.src='pppoed'
 set firewall.pppoed_wan.dest='wan'
-commit firewall
 `
+	const icmpv6 = `set firewall.pppoed_icmpv6=rule
+set firewall.pppoed_icmpv6.name='Allow-pppoed-ICMPv6-Input'
+set firewall.pppoed_icmpv6.src='pppoed'
+set firewall.pppoed_icmpv6.proto='icmp'
+add_list firewall.pppoed_icmpv6.icmp_type='echo-request'
+add_list firewall.pppoed_icmpv6.icmp_type='echo-reply'
+add_list firewall.pppoed_icmpv6.icmp_type='destination-unreachable'
+add_list firewall.pppoed_icmpv6.icmp_type='packet-too-big'
+add_list firewall.pppoed_icmpv6.icmp_type='time-exceeded'
+add_list firewall.pppoed_icmpv6.icmp_type='bad-header'
+add_list firewall.pppoed_icmpv6.icmp_type='unknown-header-type'
+add_list firewall.pppoed_icmpv6.icmp_type='router-solicitation'
+add_list firewall.pppoed_icmpv6.icmp_type='neighbour-solicitation'
+add_list firewall.pppoed_icmpv6.icmp_type='neighbour-advertisement'
+set firewall.pppoed_icmpv6.limit='1000/sec'
+set firewall.pppoed_icmpv6.family='ipv6'
+set firewall.pppoed_icmpv6.target='ACCEPT'
+`
+	const dhcpv6 = `set firewall.pppoed_dhcpv6=rule
+set firewall.pppoed_dhcpv6.name='Allow-pppoed-DHCPv6'
+set firewall.pppoed_dhcpv6.src='pppoed'
+set firewall.pppoed_dhcpv6.proto='udp'
+set firewall.pppoed_dhcpv6.dest_port='547'
+set firewall.pppoed_dhcpv6.family='ipv6'
+set firewall.pppoed_dhcpv6.target='ACCEPT'
+`
+	const commit = "commit firewall\n"
+	const ours = "firewall.pppoed=zone\nfirewall.pppoed.name='pppoed'\nfirewall.pppoed.device='ppp+'\n"
+	const rules = "firewall.pppoed_icmpv6=rule\nfirewall.pppoed_icmpv6.src='pppoed'\nfirewall.pppoed_dhcpv6=rule\nfirewall.pppoed_dhcpv6.src='pppoed'\n"
 	tests := []struct {
 		name string
 		show string // "" for no firewall config at all
 		want string // what reaches uci batch
 	}{
-		{name: "fresh firewall gets the zone", show: owFirewallDefault, want: added},
+		{name: "fresh firewall gets the zone and the IPv6 rules", show: owFirewallDefault, want: zone + icmpv6 + dhcpv6 + commit},
 		{name: "no firewall package", show: "", want: ""},
+		{name: "second run finds its own zone and rules", show: owFirewallDefault + ours + rules},
+		{name: "an earlier version's zone gets the IPv6 rules", show: owFirewallDefault + ours, want: icmpv6 + dhcpv6 + commit},
 		{
-			name: "second run finds its own zone",
-			show: owFirewallDefault + "firewall.pppoed=zone\nfirewall.pppoed.name='pppoed'\nfirewall.pppoed.device='ppp+'\n",
+			name: "a rule removed comes back",
+			show: owFirewallDefault + ours + "firewall.pppoed_icmpv6=rule\nfirewall.pppoed_icmpv6.src='pppoed'\n",
+			want: dhcpv6 + commit,
+		},
+		{
+			name: "a section pppoed that is not a zone",
+			show: owFirewallDefault + "firewall.pppoed=rule\nfirewall.pppoed.name='pppoed'\n",
 		},
 		{
 			name: "a user's zone named pppoed",
@@ -579,7 +643,7 @@ commit firewall
 		{
 			name: "a zone with another ppp device is not ours",
 			show: owFirewallDefault + "firewall.@zone[2]=zone\nfirewall.@zone[2].name='vpn'\nfirewall.@zone[2].device='ppp0'\n",
-			want: added,
+			want: zone + icmpv6 + dhcpv6 + commit,
 		},
 	}
 	for _, tt := range tests {
@@ -607,6 +671,10 @@ commit firewall
 			}
 			if string(got) != tt.want {
 				t.Errorf("uci batch got (-want +got):\n-%s\n+%s", tt.want, got)
+			}
+			// fw4 applies a zone without a family to IPv4 and IPv6.
+			if strings.Contains(string(got), "firewall.pppoed.family") || strings.Contains(string(got), "firewall.pppoed_wan.family") {
+				t.Errorf("the zone or its forwarding is limited to one family:\n%s", got)
 			}
 		})
 	}

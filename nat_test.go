@@ -1,0 +1,159 @@
+package main
+
+import (
+	"net/netip"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestNATIPv6Prefixes(t *testing.T) {
+	tests := []struct {
+		name  string
+		pools []string
+		want  []string
+		err   string
+	}{
+		{name: "off", pools: []string{"", ""}},
+		{name: "both", pools: []string{"2001:db8:100::/56", "2001:db8:200::/48"}, want: []string{"2001:db8:200::/48", "2001:db8:100::/56"}},
+		{name: "host bits are masked", pools: []string{"2001:db8:100::1/56", ""}, want: []string{"2001:db8:100::/56"}},
+		{name: "delegated only", pools: []string{"", "2001:db8:200::/48"}, want: []string{"2001:db8:200::/48"}},
+		{name: "one inside the other", pools: []string{"2001:db8:100:ff00::/56", "2001:db8:100::/48"}, want: []string{"2001:db8:100::/48"}},
+		{name: "the same twice", pools: []string{"2001:db8:100::/56", "2001:db8:100::/56"}, want: []string{"2001:db8:100::/56"}},
+		{name: "IPv4", pools: []string{"10.0.0.0/8", ""}, err: "10.0.0.0/8 is not an IPv6 prefix"},
+		{name: "IPv4-mapped", pools: []string{"::ffff:10.0.0.0/104", ""}, err: "::ffff:10.0.0.0/104 is not an IPv6 prefix"},
+		{name: "not a prefix", pools: []string{"2001:db8::", ""}, err: `netip.ParsePrefix("2001:db8::"): no '/'`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ipv6RoutedPrefixes(tt.pools...)
+			var gotErr string
+			if err != nil {
+				gotErr = err.Error()
+			}
+			if gotErr != tt.err || !reflect.DeepEqual(prefixStrings(got), tt.want) {
+				t.Errorf("ipv6RoutedPrefixes(%q) = %q, %q; want %q, %q", tt.pools, prefixStrings(got), gotErr, tt.want, tt.err)
+			}
+		})
+	}
+}
+
+func testNAT(ipv6 ...string) *nat {
+	n := &nat{
+		cfg:      natConfig{WAN: "eth1"},
+		prefixes: []netip.Prefix{netip.MustParsePrefix("10.67.15.0/26")},
+		mss:      1452,
+	}
+	for _, p := range ipv6 {
+		n.cfg.ipv6 = append(n.cfg.ipv6, netip.MustParsePrefix(p))
+	}
+	return n
+}
+
+// TestNATRulesetIPv6: with IPv6, the private table gets IPv6 MSS clamping
+// (MTU − 60) and forward accepts in its forward chain, and no IPv6
+// masquerade; without, nothing of IPv6.
+func TestNATRulesetIPv6(t *testing.T) {
+	const v4 = `table inet pppoed {}
+delete table inet pppoed
+table inet pppoed {
+	chain postrouting {
+		type nat hook postrouting priority srcnat; policy accept;
+		oifname "eth1" ip saddr { 10.67.15.0/26 } masquerade
+	}
+	chain forward {
+		type filter hook forward priority mangle; policy accept;
+		ip saddr { 10.67.15.0/26 } tcp flags & (syn | rst) == syn tcp option maxseg size > 1452 tcp option maxseg size set 1452
+		ip daddr { 10.67.15.0/26 } tcp flags & (syn | rst) == syn tcp option maxseg size > 1452 tcp option maxseg size set 1452
+`
+	const v6 = `		ip6 saddr { 2001:db8:100::/56, 2001:db8:200::/48 } tcp flags & (syn | rst) == syn tcp option maxseg size > 1432 tcp option maxseg size set 1432
+		ip6 daddr { 2001:db8:100::/56, 2001:db8:200::/48 } tcp flags & (syn | rst) == syn tcp option maxseg size > 1432 tcp option maxseg size set 1432
+		oifname "eth1" ip6 saddr { 2001:db8:100::/56, 2001:db8:200::/48 } accept
+		iifname "eth1" ip6 daddr { 2001:db8:100::/56, 2001:db8:200::/48 } ct state established,related accept
+`
+	const end = "\t}\n}\n"
+	if got, want := string(testNAT().nftRuleset()), v4+end; got != want {
+		t.Errorf("IPv4 only (-want +got):\n-%s\n+%s", want, got)
+	}
+	if got, want := string(testNAT("2001:db8:100::/56", "2001:db8:200::/48").nftRuleset()), v4+v6+end; got != want {
+		t.Errorf("with IPv6 (-want +got):\n-%s\n+%s", want, got)
+	}
+}
+
+func TestNATIP6tablesRules(t *testing.T) {
+	n := testNAT("2001:db8:100::/56")
+	want := map[string][][]string{
+		"mangle": {
+			{"-s", "2001:db8:100::/56", "-p", "tcp", "--tcp-flags", "SYN,RST", "SYN", "-m", "tcpmss", "--mss", "1433:65535", "-j", "TCPMSS", "--set-mss", "1432"},
+			{"-d", "2001:db8:100::/56", "-p", "tcp", "--tcp-flags", "SYN,RST", "SYN", "-m", "tcpmss", "--mss", "1433:65535", "-j", "TCPMSS", "--set-mss", "1432"},
+		},
+		"filter": {
+			{"-s", "2001:db8:100::/56", "-o", "eth1", "-j", "ACCEPT"},
+			{"-d", "2001:db8:100::/56", "-i", "eth1", "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT"},
+		},
+	}
+	if got := n.ip6tablesRules(); !reflect.DeepEqual(got, want) {
+		t.Errorf("ip6tablesRules:\n got %q\nwant %q", got, want)
+	}
+	for _, h := range ip6tablesHooks {
+		if h.table == "nat" {
+			t.Errorf("an ip6tables nat chain %s: IPv6 is routed, not masqueraded", h.chain)
+		}
+		if _, ok := want[h.table]; !ok {
+			t.Errorf("ip6tables hook for table %s, which gets no rules", h.table)
+		}
+	}
+	// The IPv4 rules are the same with IPv6 on.
+	if a, b := testNAT().iptablesRules(), n.iptablesRules(); !reflect.DeepEqual(a, b) {
+		t.Errorf("IPv6 changed the IPv4 rules:\n%q\n%q", a, b)
+	}
+}
+
+// TestNATStateIPv6: the state file carries the IPv6 sysctls to restore,
+// only when they were touched, and a WAN name that is no interface name
+// is not used to build a /proc path.
+func TestNATStateIPv6(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nat.state")
+	for _, tt := range []struct {
+		name               string
+		forward6, acceptRA string
+	}{
+		{"IPv4 only", "", ""},
+		{"IPv6, accept_ra untouched", "0", ""},
+		{"IPv6, accept_ra was 1", "0", "1"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			n := testNAT()
+			n.cfg.StateFile, n.backend, n.forward, n.forward6, n.acceptRA = path, "iptables", "0", tt.forward6, tt.acceptRA
+			if err := n.writeState(); err != nil {
+				t.Fatal(err)
+			}
+			st, err := readNATState(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.forward != "0" || st.backend != "iptables" || st.wan != "eth1" || st.forward6 != tt.forward6 || st.acceptRA != tt.acceptRA {
+				t.Errorf("read back %+v", st)
+			}
+			b, _ := os.ReadFile(path)
+			if tt.forward6 == "" && strings.Contains(string(b), "ipv6") {
+				t.Errorf("IPv6 lines without IPv6:\n%s", b)
+			}
+			back := st.nat(path, discardLogger())
+			if back.forward6 != tt.forward6 || back.acceptRA != tt.acceptRA || back.cfg.WAN != "eth1" {
+				t.Errorf("nat from state: %+v", back)
+			}
+		})
+	}
+	for _, wan := range []string{"../../../../etc", ".."} {
+		if err := os.WriteFile(path, []byte("ip_forward=1\nipv6_forwarding=0\naccept_ra=1\nwan="+wan+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		st, err := readNATState(path)
+		if err != nil || st.wan != "" || st.acceptRA != "" || st.forward6 != "0" {
+			t.Errorf("wan=%s: %+v, %v; want no WAN and no accept_ra", wan, st, err)
+		}
+	}
+}

@@ -30,63 +30,59 @@ const defaultOptionsFile = "/etc/ppp/pppoe-server-options"
 // config holds every setting. Exported fields are TOML keys; unexported ones
 // are derived by validate.
 type config struct {
-	Interfaces          []string      `toml:"interfaces"`
-	ACName              string        `toml:"ac_name"`
-	ServiceNames        []string      `toml:"service_names"`
-	LocalIP             string        `toml:"local_ip"`
-	FirstRemoteIP       string        `toml:"first_remote_ip"`
-	MaxSessions         int           `toml:"max_sessions"`
-	PoolFile            string        `toml:"pool_file"`
-	IncrementLocalIP    bool          `toml:"increment_local_ip"`
-	MaxSessionsPerMAC   int           `toml:"max_sessions_per_mac"`
-	RandomSessionIDs    bool          `toml:"random_session_ids"`
-	SessionOffset       int           `toml:"session_offset"`
-	NoPADOWhenFull      bool          `toml:"no_pado_when_full"`
-	Mode                string        `toml:"mode"`
-	PIDFile             string        `toml:"pidfile"`
-	OptionsFile         string        `toml:"options_file"`
-	IdleTimeout         time.Duration `toml:"idle_timeout"`
-	MSS                 int           `toml:"mss"`
-	UnitFromSession     bool          `toml:"unit_from_session"`
-	MOTM                string        `toml:"motm"`
-	HURL                string        `toml:"hurl"`
-	CookieLifetime      time.Duration `toml:"cookie_lifetime"`
-	SetupTimeout        time.Duration `toml:"setup_timeout"`
-	MaxStarting         int           `toml:"max_starting"`
-	IfaceWait           time.Duration `toml:"iface_wait"`
-	LogLevel            string        `toml:"log_level"`
-	LogFile             string        `toml:"log_file"`
-	EtherTypes          string        `toml:"ether_types"`
-	CHAPSecrets         string        `toml:"chap_secrets"`
-	PAPSecrets          string        `toml:"pap_secrets"`
-	AuthTimeout         time.Duration `toml:"auth_timeout"`
-	AuthMaxFailures     int           `toml:"auth_max_failures"`
-	AuthFailDelay       time.Duration `toml:"auth_fail_delay"`
-	LockoutFailures     int           `toml:"auth_lockout_failures"`
-	LockoutWindow       time.Duration `toml:"auth_lockout_window"`
-	LockoutCooldown     time.Duration `toml:"auth_lockout_cooldown"`
-	TUNName             string        `toml:"tun_name"`
-	NAT                 natConfig     `toml:"nat"`
-	Auth                []string      `toml:"auth"`
-	DNS                 []string      `toml:"dns"`
-	WINS                []string      `toml:"wins"`
-	IPv6PrefixPool      string        `toml:"ipv6_prefix_pool"`
-	IPv6DelegatedPool   string        `toml:"ipv6_delegated_pool"`
-	IPv6DelegatedLength int           `toml:"ipv6_delegated_length"`
-	IPv6DNS             []string      `toml:"ipv6_dns"`
-	EchoInterval        int           `toml:"lcp_echo_interval"`
-	EchoFailure         int           `toml:"lcp_echo_failure"`
-	CtlSocket           string        `toml:"ctl_socket"`
-	AcctFile            string        `toml:"acct_file"`
-	AcctInterim         time.Duration `toml:"acct_interim"`
-	HookTimeout         time.Duration `toml:"hook_timeout"`
-	DefaultRate         string        `toml:"default_rate"`
-	MaxSessionsUser     int           `toml:"max_sessions_per_user"`
-	MaxSessionsPolicy   string        `toml:"max_sessions_per_user_policy"`
-	PADODelay           string        `toml:"pado_delay"`
-	Strict              bool          `toml:"strict"`
-	Radius              radiusConfig  `toml:"radius"`
-	Pools               []poolConfig  `toml:"pool"`
+	Interfaces        []string      `toml:"interfaces"`
+	ACName            string        `toml:"ac_name"`
+	ServiceNames      []string      `toml:"service_names"`
+	LocalIP           string        `toml:"local_ip"`
+	FirstRemoteIP     string        `toml:"first_remote_ip"`
+	MaxSessions       int           `toml:"max_sessions"`
+	PoolFile          string        `toml:"pool_file"`
+	IncrementLocalIP  bool          `toml:"increment_local_ip"`
+	MaxSessionsPerMAC int           `toml:"max_sessions_per_mac"`
+	RandomSessionIDs  bool          `toml:"random_session_ids"`
+	SessionOffset     int           `toml:"session_offset"`
+	NoPADOWhenFull    bool          `toml:"no_pado_when_full"`
+	Mode              string        `toml:"mode"`
+	PIDFile           string        `toml:"pidfile"`
+	OptionsFile       string        `toml:"options_file"`
+	IdleTimeout       time.Duration `toml:"idle_timeout"`
+	MSS               int           `toml:"mss"`
+	UnitFromSession   bool          `toml:"unit_from_session"`
+	MOTM              string        `toml:"motm"`
+	HURL              string        `toml:"hurl"`
+	CookieLifetime    time.Duration `toml:"cookie_lifetime"`
+	SetupTimeout      time.Duration `toml:"setup_timeout"`
+	MaxStarting       int           `toml:"max_starting"`
+	IfaceWait         time.Duration `toml:"iface_wait"`
+	LogLevel          string        `toml:"log_level"`
+	LogFile           string        `toml:"log_file"`
+	EtherTypes        string        `toml:"ether_types"`
+	CHAPSecrets       string        `toml:"chap_secrets"`
+	PAPSecrets        string        `toml:"pap_secrets"`
+	AuthTimeout       time.Duration `toml:"auth_timeout"`
+	AuthMaxFailures   int           `toml:"auth_max_failures"`
+	AuthFailDelay     time.Duration `toml:"auth_fail_delay"`
+	LockoutFailures   int           `toml:"auth_lockout_failures"`
+	LockoutWindow     time.Duration `toml:"auth_lockout_window"`
+	LockoutCooldown   time.Duration `toml:"auth_lockout_cooldown"`
+	TUNName           string        `toml:"tun_name"`
+	NAT               natConfig     `toml:"nat"`
+	Auth              []string      `toml:"auth"`
+	DNS               []string      `toml:"dns"`
+	WINS              []string      `toml:"wins"`
+	EchoInterval      int           `toml:"lcp_echo_interval"`
+	EchoFailure       int           `toml:"lcp_echo_failure"`
+	CtlSocket         string        `toml:"ctl_socket"`
+	AcctFile          string        `toml:"acct_file"`
+	AcctInterim       time.Duration `toml:"acct_interim"`
+	HookTimeout       time.Duration `toml:"hook_timeout"`
+	DefaultRate       string        `toml:"default_rate"`
+	MaxSessionsUser   int           `toml:"max_sessions_per_user"`
+	MaxSessionsPolicy string        `toml:"max_sessions_per_user_policy"`
+	PADODelay         string        `toml:"pado_delay"`
+	Strict            bool          `toml:"strict"`
+	Radius            radiusConfig  `toml:"radius"`
+	Pools             []poolConfig  `toml:"pool"`
 
 	IPv6PrefixPool      string   `toml:"ipv6_prefix_pool"`
 	IPv6DelegatedPool   string   `toml:"ipv6_delegated_pool"`
@@ -307,10 +303,6 @@ func newFlagSet(cfg *config, configPath *string) *flag.FlagSet {
 	fs.Var(&listFlag{list: &cfg.Auth}, "auth", "allow this authentication `method`: pap, chap, mschapv2 or none (repeatable; overrides the options file's require-*)")
 	fs.Var(&listFlag{list: &cfg.DNS}, "dns", "hand out this DNS `server` over IPCP (repeatable, at most 2; overrides ms-dns)")
 	fs.Var(&listFlag{list: &cfg.WINS}, "wins", "hand out this WINS `server` over IPCP (repeatable, at most 2; overrides ms-wins)")
-	fs.StringVar(&cfg.IPv6PrefixPool, "ipv6-prefix-pool", cfg.IPv6PrefixPool, "give each session a /64 from this IPv6 `prefix`")
-	fs.StringVar(&cfg.IPv6DelegatedPool, "ipv6-delegated-pool", cfg.IPv6DelegatedPool, "delegate to each session a prefix from this IPv6 `prefix`")
-	fs.IntVar(&cfg.IPv6DelegatedLength, "ipv6-delegated-length", cfg.IPv6DelegatedLength, "the `length` of each delegated prefix")
-	fs.Var(&listFlag{list: &cfg.IPv6DNS}, "ipv6-dns", "hand out this IPv6 DNS `server` (repeatable)")
 	fs.Var(unsetIntFlag{&cfg.EchoInterval}, "lcp-echo-interval", "`seconds` of silence before an LCP Echo-Request (overrides the options file, default 30; 0: no keepalive)")
 	fs.Var(unsetIntFlag{&cfg.EchoFailure}, "lcp-echo-failure", "the client is dead after interval × `n` seconds of silence (overrides the options file, default 3)")
 	fs.StringVar(&cfg.NAT.WAN, "nat-out", cfg.NAT.WAN, "masquerade the clients out of this WAN `interface`, enable forwarding and clamp the MSS")

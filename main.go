@@ -211,12 +211,20 @@ func serve(ctx context.Context, cfg *config, log *logger, hup <-chan os.Signal) 
 			mss = ethPPPoEMTU - 40 // IPv4 and TCP headers
 		}
 		nc := cfg.NAT
-		v6, err := ipv6RoutedPrefixes(cfg.IPv6PrefixPool, cfg.IPv6DelegatedPool)
-		if err != nil {
-			path.close()
-			return fmt.Errorf("NAT: IPv6: %w", err)
+		if v := cfg.v6; v != nil {
+			// IPv6 is routed to the pools, named ones too, not
+			// masqueraded.
+			var pools []string
+			for _, p := range v.bases() {
+				pools = append(pools, p.String())
+			}
+			v6, err := ipv6RoutedPrefixes(pools...)
+			if err != nil {
+				path.close()
+				return fmt.Errorf("NAT: IPv6: %w", err)
+			}
+			nc.ipv6 = v6
 		}
-		nc.ipv6 = v6 // IPv6 is routed to these, not masqueraded
 		n, err := setupNAT(ctx, nc, cfg.pool, mss, log)
 		if err != nil {
 			path.close()

@@ -247,6 +247,11 @@ func (s *session) runIPHook(up bool) {
 func (s *session) onIPCPFinished() {
 	if s.lcp.state == stOpened && !s.ncpAlive(protoIPCP) {
 		s.closeLCP("IPCP did not converge")
+		return
+	}
+	if s.v6.up {
+		// IPv6 alone: it waited for IPCP to be up the session.
+		s.networkUp()
 	}
 }
 

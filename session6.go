@@ -121,7 +121,11 @@ func (s *session) onIPv6CPUp() {
 	s.logger().Info("IPv6 up", "prefix", s.v6.prefix.String(), "ifname", s.path.ifname(),
 		"local", netip.AddrFrom16(linkLocal(s.ipv6cpL.local)).String(), "remote", netip.AddrFrom16(linkLocal(s.ipv6cpL.peer)).String())
 	srv.stats.add(statIPv6Up)
-	s.networkUp()
+	if !negotiating(&s.ipcp) {
+		// With IPCP still negotiating, the session comes up with it, so
+		// accounting starts with the IPv4 address.
+		s.networkUp()
+	}
 	// RFC 4861 §6.2.4: the first few RAs come quickly.
 	s.v6.raFirst = raInitialCount
 	s.v6.raAt = srv.clock
@@ -154,17 +158,19 @@ func (s *session) onIPv6CPFinished() {
 // ncpAlive reports whether an NCP other than except is open or still
 // negotiating.
 func (s *session) ncpAlive(except uint16) bool {
-	alive := func(f *fsm) bool {
-		switch f.state {
-		case stReqSent, stAckRcvd, stAckSent, stOpened:
-			return true
-		}
-		return false
-	}
+	alive := func(f *fsm) bool { return f.state == stOpened || negotiating(f) }
 	if except != protoIPCP && alive(&s.ipcp) {
 		return true
 	}
 	return except != protoIPv6CP && alive(&s.ipv6cp)
+}
+
+func negotiating(f *fsm) bool {
+	switch f.state {
+	case stReqSent, stAckRcvd, stAckSent:
+		return true
+	}
+	return false
 }
 
 // ncpUp reports whether IPCP or IPv6CP is open: the session is up.

@@ -21,7 +21,7 @@ BUILD    := CGO_ENABLED=0 GOMIPS=softfloat GOARM=7 $(GO) build -trimpath -ldflag
 ROUTER   := $(BUILD) -tags noclient
 HOSTTAGS := $(if $(filter $(HOSTARCH),$(GOARCH)),,-tags noclient)
 CROSS    := mipsle mips arm arm64 amd64
-FUZZ     := FuzzParseDiscovery FuzzTagIter FuzzParseLCP FuzzParseIPCP FuzzAuthMessages FuzzParseMSCHAPv2Response FuzzParseSecrets FuzzParseRadius FuzzRadcliConfig FuzzJSON
+FUZZ     := FuzzParseDiscovery FuzzTagIter FuzzParseLCP FuzzParseIPCP FuzzAuthMessages FuzzParseMSCHAPv2Response FuzzParseSecrets FuzzParseRadius FuzzRadcliConfig FuzzJSON FuzzParseDHCPv6 FuzzParseICMPv6
 
 QEMU     := mips:qemu-mips mipsle:qemu-mipsel arm:qemu-arm arm64:qemu-aarch64
 

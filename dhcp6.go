@@ -59,10 +59,10 @@ const (
 	opt6ElapsedTime  dhcp6Opt = 8
 	opt6StatusCode   dhcp6Opt = 13
 	opt6RapidCommit  dhcp6Opt = 14
+	opt6ReconfAccept dhcp6Opt = 20
 	opt6DNSServers   dhcp6Opt = 23
 	opt6IAPD         dhcp6Opt = 25
 	opt6IAPrefix     dhcp6Opt = 26
-	opt6ReconfAccept dhcp6Opt = 20
 )
 
 // dhcp6Status is a Status Code option's status-code (RFC 8415 §21.13).
@@ -516,6 +516,11 @@ const (
 // an Information-request may name only us and carries no IA. All but
 // Information-request carry a Client Identifier. Anything else is
 // dropped, as are message types a server does not receive.
+//
+// We send no Server Unicast option, so clients send to ff02::1:2; the
+// caller may drop a message sent to one of our unicast addresses (RFC 8415
+// §18.3.1 would have us answer it with UseMulticast) or answer it, which
+// on a point-to-point link is harmless.
 func (d *dhcp6Server) handle(out []byte, req *dhcp6Msg, st *dhcp6State, sess dhcp6Session) (reply []byte, ok bool) {
 	ours := req.serverID != nil && bytes.Equal(req.serverID, d.duid)
 	switch req.typ {
@@ -620,8 +625,9 @@ func pick(ias []dhcp6IA, bound bool, iaid uint32) int {
 // session has for them, binding them in st if commit (a Request, or a
 // Rapid Commit Solicit). The session has one address and one prefix, so
 // one IA of each kind gets it and the others get NoAddrsAvail or
-// NoPrefixAvail (RFC 8415 §18.3.2, §18.3.9). n counts the IAs that got
-// something.
+// NoPrefixAvail (RFC 8415 §18.3.2, §18.3.9). What a Solicit lists is a
+// hint and is ignored; anything else a Request lists goes back with
+// lifetimes 0, as on a Renew. n counts the IAs that got something.
 func (d *dhcp6Server) appendAssigned(b []byte, req *dhcp6Msg, st *dhcp6State, sess dhcp6Session, commit bool) (_ []byte, n int) {
 	same := st.sameClient(req.clientID)
 	if req.nNA > 0 {
@@ -640,6 +646,9 @@ func (d *dhcp6Server) appendAssigned(b []byte, req *dhcp6Msg, st *dhcp6State, se
 			var start int
 			b, start = beginIA(b, opt6IANA, ia.iaid, d.t1, d.t2)
 			b = appendIAAddr(b, a, d.preferred, d.valid)
+			if req.typ == dhcp6Request {
+				b = appendStale(b, opt6IANA, ia, true, a, netip.Prefix{})
+			}
 			endOpt6(b, start)
 			n++
 			if commit {
@@ -660,6 +669,9 @@ func (d *dhcp6Server) appendAssigned(b []byte, req *dhcp6Msg, st *dhcp6State, se
 			var start int
 			b, start = beginIA(b, opt6IAPD, ia.iaid, d.t1, d.t2)
 			b = appendIAPrefix(b, p, d.preferred, d.valid)
+			if req.typ == dhcp6Request {
+				b = appendStale(b, opt6IAPD, ia, true, netip.Addr{}, p)
+			}
 			endOpt6(b, start)
 			n++
 			if commit {
@@ -677,7 +689,7 @@ func (d *dhcp6Server) appendAssigned(b []byte, req *dhcp6Msg, st *dhcp6State, se
 // to; anything else it lists is not for this link and goes back with
 // lifetimes 0. Any other IA gets NoBinding on a Renew (the client then
 // sends a Request) and, on a Rebind, what it lists back with lifetimes 0,
-// or NoBinding if it lists nothing.
+// or NoBinding if it lists nothing but hints.
 func (d *dhcp6Server) appendExtended(b []byte, req *dhcp6Msg, st *dhcp6State, sess dhcp6Session, rebind bool) []byte {
 	same := st.sameClient(req.clientID)
 	if req.nNA > 0 {
@@ -726,7 +738,7 @@ func (d *dhcp6Server) appendExtended(b []byte, req *dhcp6Msg, st *dhcp6State, se
 // appendExtendedIA appends one IA of a Renew or Rebind reply: see
 // appendExtended. a or p is the session's address or prefix.
 func (d *dhcp6Server) appendExtendedIA(b []byte, code dhcp6Opt, ia *dhcp6IA, keep, rebind bool, a netip.Addr, p netip.Prefix) []byte {
-	if !keep && (!rebind || !ia.hasAddr) {
+	if !keep && !rebind {
 		return appendIAStatus(b, code, ia.iaid, dhcp6StatusNoBinding, msgNoBind)
 	}
 	var t1, t2 uint32
@@ -739,21 +751,35 @@ func (d *dhcp6Server) appendExtendedIA(b []byte, code dhcp6Opt, ia *dhcp6IA, kee
 	} else if keep {
 		b = appendIAPrefix(b, p, d.preferred, d.valid)
 	}
+	b = appendStale(b, code, ia, keep, a, p)
+	if len(b) == start+opt6HdrLen+ia6HdrLen {
+		return appendIAStatus(b[:start], code, ia.iaid, dhcp6StatusNoBinding, msgNoBind)
+	}
+	endOpt6(b, start)
+	return b
+}
+
+// appendStale appends, with lifetimes 0, each address or prefix that ia
+// lists other than the one it is given (a or p, if given): the client's
+// old ones, not for this link any more (RFC 8415 §18.3.4, §18.3.5). An
+// unspecified one is a hint (a prefix length, say), not a lease, and is
+// left out.
+func appendStale(b []byte, code dhcp6Opt, ia *dhcp6IA, given bool, a netip.Addr, p netip.Prefix) []byte {
 	it := dhcp6OptIter{b: ia.opts}
 	for it.next() {
 		switch {
 		case code == opt6IANA && it.code == opt6IAAddr:
-			if x := netip.AddrFrom16([16]byte(it.val[:16])); !keep || x != a {
+			x := netip.AddrFrom16([16]byte(it.val[:16]))
+			if !x.IsUnspecified() && (!given || x != a) {
 				b = appendIAAddr(b, x, 0, 0)
 			}
 		case code == opt6IAPD && it.code == opt6IAPrefix:
 			x := netip.PrefixFrom(netip.AddrFrom16([16]byte(it.val[9:25])), int(it.val[8]))
-			if !keep || x != p {
+			if !x.Addr().IsUnspecified() && (!given || x != p) {
 				b = appendIAPrefix(b, x, 0, 0)
 			}
 		}
 	}
-	endOpt6(b, start)
 	return b
 }
 

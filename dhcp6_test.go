@@ -398,6 +398,55 @@ func TestDHCP6OnePrefixPerSession(t *testing.T) {
 	}
 }
 
+// What a Request lists besides what it gets goes back with lifetimes 0;
+// what a Solicit lists is a hint and does not come back.
+func TestDHCP6StaleAndHints(t *testing.T) {
+	h := newDH6(t)
+	r := h.mustSend(dmsg(dhcp6Request, dcid, dsid, dia(opt6IAPD, 1, dprefix("2001:db8:9900::/56"), dprefix("::/48")),
+		dia(opt6IANA, 1, daddr("2001:db8:0:9::2"), daddr("2001:db8:0:1::2"))), dhcp6Reply)
+	pd, na := ia(t, r.pd[:r.nPD], 1), ia(t, r.na[:r.nNA], 1)
+	wantGrant(t, pd, h.srv, netip.Addr{}, fx6PD)
+	wantGrant(t, na, h.srv, fx6NA, netip.Prefix{})
+	for _, c := range []struct {
+		opts    []byte
+		prefix  bool
+		listed  string
+		present bool
+	}{
+		{pd.opts, true, "2001:db8:9900::/56", true},
+		{pd.opts, true, "::/48", false},
+		{na.opts, false, "2001:db8:0:9::2", true},
+	} {
+		found := false
+		it := dhcp6OptIter{b: c.opts}
+		for it.next() {
+			switch {
+			case c.prefix && it.code == opt6IAPrefix:
+				x := netip.PrefixFrom(netip.AddrFrom16([16]byte(it.val[9:25])), int(it.val[8]))
+				if x.String() == c.listed {
+					found = binary.BigEndian.Uint32(it.val) == 0 && binary.BigEndian.Uint32(it.val[4:]) == 0
+				}
+			case !c.prefix && it.code == opt6IAAddr:
+				if netip.AddrFrom16([16]byte(it.val[:16])).String() == c.listed {
+					found = binary.BigEndian.Uint32(it.val[16:]) == 0 && binary.BigEndian.Uint32(it.val[20:]) == 0
+				}
+			}
+		}
+		if found != c.present {
+			t.Errorf("%s back with lifetimes 0: %v, want %v", c.listed, found, c.present)
+		}
+	}
+	r = h.mustSend(dmsg(dhcp6Solicit, dcid, dia(opt6IAPD, 1, dprefix("2001:db8:9900::/56"))), dhcp6Advertise)
+	if x := ia(t, r.pd[:r.nPD], 1); iaHasPrefix(x.opts, netip.MustParsePrefix("2001:db8:9900::/56")) {
+		t.Error("a Solicit's hint came back")
+	}
+	// A Rebind listing only a hint has nothing to give back: NoBinding.
+	h = newDH6(t)
+	h.sess.pd = netip.Prefix{}
+	r = h.mustSend(dmsg(dhcp6Rebind, dcid, dia(opt6IAPD, 1, dprefix("::/56"))), dhcp6Reply)
+	wantStatus(t, ia(t, r.pd[:r.nPD], 1), dhcp6StatusNoBinding)
+}
+
 // A Request from a new DUID on the session (the CPE restarted) moves the
 // bindings to it.
 func TestDHCP6NewClientTakesOver(t *testing.T) {

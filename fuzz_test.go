@@ -299,3 +299,139 @@ func FuzzRadcliConfig(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseDHCPv6: parsing never panics and keeps no more IAs than it has
+// room for. A message that parses is answered, without panic, for a session
+// with a prefix and an address and for one with neither, unbound and bound
+// to its first IAs; each reply we would send parses, is an Advertise or a
+// Reply, echoes the transaction and client IDs, names us, and a client's
+// Renew built from it parses too.
+func FuzzParseDHCPv6(f *testing.F) {
+	paths, _ := filepath.Glob("testdata/ipv6/dhcp6_*.hex")
+	for _, p := range paths {
+		f.Add(readHexFile(f, p)[ip6HdrLen+udpHdrLen:])
+	}
+	f.Add(appendDHCP6Solicit(nil, [3]byte{1, 2, 3}, fx6ClientDUID, 1, true, true, true))
+	f.Add(appendDHCP6InfoRequest(nil, [3]byte{1, 2, 3}, fx6ClientDUID))
+	srv := newDHCP6Server(fx6ServerMAC, fx6DNS, true)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var m dhcp6Msg
+		if parseDHCPv6(b, &m) != nil {
+			return
+		}
+		if m.nNA > dhcp6MaxIA || m.nPD > dhcp6MaxIA || m.ndns > dhcp6MaxDNS || len(m.oro)%2 != 0 ||
+			(m.clientID != nil && (len(m.clientID) < dhcp6MinDUID || len(m.clientID) > dhcp6MaxDUID)) {
+			t.Fatalf("parsed %+v", m)
+		}
+		for _, withAddrs := range []bool{true, false} {
+			for _, bound := range []bool{false, true} {
+				sess := &fakeSess6{}
+				if withAddrs {
+					sess.pd, sess.na = fx6PD, fx6NA
+				}
+				var st dhcp6State
+				if bound && m.clientID != nil {
+					st.setClient(m.clientID)
+					st.na, st.naIAID = fx6NA, m.na[0].iaid
+					st.pd, st.pdIAID = fx6PD, m.pd[0].iaid
+				}
+				out, ok := srv.handle(nil, &m, &st, sess)
+				if !ok {
+					if len(out) != 0 {
+						t.Fatalf("dropped but wrote % x", out)
+					}
+					continue
+				}
+				var r dhcp6Msg
+				if err := parseDHCPv6(out, &r); err != nil {
+					t.Fatalf("our reply does not parse: %v%s", err, hexDiff(nil, out))
+				}
+				if (r.typ != dhcp6Reply && r.typ != dhcp6Advertise) || r.txid != m.txid ||
+					!bytes.Equal(r.clientID, m.clientID) || !bytes.Equal(r.serverID, srv.duid) {
+					t.Fatalf("reply %+v to %+v", r, m)
+				}
+				if sess.releases > 1 {
+					t.Fatalf("released %d times", sess.releases)
+				}
+				var fu dhcp6Msg
+				if err := parseDHCPv6(appendDHCP6Followup(nil, dhcp6Renew, r.txid, fx6ClientDUID, &r), &fu); err != nil {
+					t.Fatalf("a Renew from our reply does not parse: %v", err)
+				}
+			}
+		}
+	})
+}
+
+// FuzzParseICMPv6: raw is an ICMPv6 message (type onward). Neither it as a
+// whole packet nor it wrapped in an IPv6 header with hop limit 255 and a
+// right checksum makes a parser panic; wrapped, it parses unless it is a
+// Neighbor Discovery message with a nonzero code. An RA that parses builds
+// back, from what was read, into one that reads the same; an NS's target
+// goes into an NA, and an echo request's body into a reply, that parse.
+func FuzzParseICMPv6(f *testing.F) {
+	for _, name := range []string{"rs", "ra", "ns", "echo_request", "mld_report"} {
+		g := readHexFile(f, filepath.Join("testdata", "ipv6", name+".hex"))
+		f.Add(g[ip6HdrLen:])
+		f.Add(g)
+	}
+	f.Add(appendRA(nil, &fx6RA))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		if p, err := parseIPv6(raw); err == nil {
+			_, _, _, _ = parseICMPv6(p)
+			_, _, _, _ = parseUDP(p)
+		}
+		if len(raw) < icmp6HdrLen || len(raw) > 0xffff {
+			return
+		}
+		typ, code, body, err := parseICMPv6(mustIPv6(t, ip6Frame(fx6Client, fx6Server, ipProtoICMPv6, 255, raw)))
+		if err != nil {
+			if raw[0] >= icmp6RS && raw[0] <= icmp6Redirect && raw[1] != 0 {
+				return
+			}
+			t.Fatalf("a well-formed packet does not parse: %v", err)
+		}
+		if typ != raw[0] || code != raw[1] || !bytes.Equal(body, raw[icmp6HdrLen:]) {
+			t.Fatalf("type %d code %d body % x", typ, code, body)
+		}
+		switch typ {
+		case icmp6RA:
+			r, err := parseRA(body)
+			if err != nil {
+				return
+			}
+			p := raParams{curHopLimit: r.curHopLimit, managed: r.managed, other: r.other, routerLifetime: r.routerLifetime,
+				reachable: r.reachable, retrans: r.retrans, mtu: r.mtu, rdnss: [2]netip.Addr(r.rdnss[:2]), rdnssLifetime: r.rdnssLifetime}
+			if r.nprefixes > 0 {
+				x := r.prefixes[0]
+				p.prefix, p.validLifetime, p.preferredLifetime = x.prefix, x.validLifetime, x.preferredLifetime
+			}
+			typ2, body2 := mustICMPv6(t, ip6Frame(fx6Server, ip6AllNodes, ipProtoICMPv6, 255, appendRA(nil, &p)))
+			q, err := parseRA(body2)
+			if err != nil || typ2 != icmp6RA {
+				t.Fatalf("our RA does not parse: %v", err)
+			}
+			if q.curHopLimit != r.curHopLimit || q.managed != r.managed || q.other != r.other ||
+				q.routerLifetime != r.routerLifetime || q.reachable != r.reachable || q.retrans != r.retrans ||
+				q.mtu != r.mtu || q.nprefixes != min(r.nprefixes, 1) || q.nrdnss != min(r.nrdnss, 2) ||
+				(q.nrdnss > 0 && (q.rdnssLifetime != r.rdnssLifetime || q.rdnss[0] != r.rdnss[0])) ||
+				(q.nprefixes > 0 && (q.prefixes[0].prefix != p.prefix.Masked() || q.prefixes[0].validLifetime != p.validLifetime ||
+					!q.prefixes[0].onLink || !q.prefixes[0].auto)) {
+				t.Fatalf("RA read %+v, built back reads %+v", r, q)
+			}
+		case icmp6NS:
+			target, err := parseNS(body)
+			if err != nil {
+				return
+			}
+			typ2, body2 := mustICMPv6(t, ip6Frame(fx6Server, fx6Client, ipProtoICMPv6, 255, appendNA(nil, target, true, true, true)))
+			if typ2 != icmp6NA || !bytes.Equal(body2[4:20], target[:]) || body2[0] != 0xe0 {
+				t.Fatalf("NA % x for target %x", body2, target)
+			}
+		case icmp6EchoRequest:
+			typ2, body2 := mustICMPv6(t, ip6Frame(fx6Server, fx6Client, ipProtoICMPv6, 64, appendEchoReply(nil, body)))
+			if typ2 != icmp6EchoReply || !bytes.Equal(body2, body) {
+				t.Fatalf("echo reply type %d body differs", typ2)
+			}
+		}
+	})
+}

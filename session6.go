@@ -41,6 +41,21 @@ type sessionV6 struct {
 	dhcp    dhcp6State
 }
 
+// accountNow sends an interim accounting record at once, when the
+// session's IPv6 changed after its start record: RADIUS servers (and
+// FreeRADIUS's default queries) record the prefixes from Start and
+// Interim-Update only.
+func (s *session) accountNow() {
+	srv := s.srv
+	if s.acctStart.IsZero() || s.path == nil {
+		return
+	}
+	srv.account(acctInterim, s, srv.clock, s.path.counters())
+	if s.acctInterval > 0 {
+		s.acctNext = srv.clock.Add(s.acctInterval)
+	}
+}
+
 // takePrefix6 takes the session's /64 as it enters the network phase. It
 // reports whether IPv6CP may open.
 func (s *session) takePrefix6() bool {
@@ -67,7 +82,7 @@ func (s *session) takePrefix6() bool {
 		s.srv.stats.add(statIPv6Refused)
 		return false
 	}
-	s.v6.prefix, s.v6.acctPrefix = pfx, pfx
+	s.v6.prefix = pfx
 	return true
 }
 
@@ -112,6 +127,7 @@ func (s *session) onIPv6CPUp() {
 		return
 	}
 	s.v6.up = true
+	s.v6.acctPrefix = s.v6.prefix
 	if s.v6.delegated.IsValid() {
 		// IPv6CP renegotiated: the delegation still stands.
 		if err := s.path.route6(s.v6.delegated); err != nil {
@@ -121,7 +137,12 @@ func (s *session) onIPv6CPUp() {
 	s.logger().Info("IPv6 up", "prefix", s.v6.prefix.String(), "ifname", s.path.ifname(),
 		"local", netip.AddrFrom16(linkLocal(s.ipv6cpL.local)).String(), "remote", netip.AddrFrom16(linkLocal(s.ipv6cpL.peer)).String())
 	srv.stats.add(statIPv6Up)
-	if !negotiating(&s.ipcp) {
+	switch {
+	case !s.acctStart.IsZero():
+		// Accounting started with IPv4: tell it about IPv6 now, not at
+		// the next interim.
+		s.accountNow()
+	case !negotiating(&s.ipcp):
 		// With IPCP still negotiating, the session comes up with it, so
 		// accounting starts with the IPv4 address.
 		s.networkUp()
@@ -292,6 +313,7 @@ func (s *session) delegatedPrefix() (netip.Prefix, bool) {
 	}
 	s.v6.delegated, s.v6.acctDelegated = pfx, pfx
 	s.logger().Info("prefix delegated", "prefix", pfx.String())
+	s.accountNow()
 	return pfx, true
 }
 

@@ -262,8 +262,14 @@ func FuzzParseRadius(f *testing.F) {
 		if p := res.delegated; p.IsValid() && (p.Bits() < 1 || p.Bits() > 64 || p.Masked() != p || !p.Addr().Is6()) {
 			t.Fatalf("Delegated-IPv6-Prefix taken as %v", p)
 		}
-		if r := parseDAEAttrs(p.attrs, "nas"); r.match.ip.IsValid() && !r.match.ip.Is4() {
+		r := parseDAEAttrs(p.attrs, "nas")
+		if r.match.ip.IsValid() && !r.match.ip.Is4() {
 			t.Fatalf("DAE match on %v", r.match.ip)
+		}
+		for _, pfx := range []netip.Prefix{r.prefix, r.delegated} {
+			if pfx.IsValid() && (pfx.Masked() != pfx || pfx.Bits() == 0) {
+				t.Fatalf("DAE match on the prefix %v", pfx)
+			}
 		}
 		h := newRadiusHasher()
 		h.checkMessageAuthenticator(&p, &auth, "s")

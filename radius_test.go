@@ -875,10 +875,54 @@ func TestDAERequests(t *testing.T) {
 	if sess.ending {
 		t.Fatal("a refused request ended the session")
 	}
+	// IPv6: the session's /64, delegated prefix and interface ID name it,
+	// alone or with the rest; one that is not the session's matches
+	// nothing; one that does not parse is refused.
+	setTestIPv6(sess)
+	pfx := func(typ radiusAttr, s string) []byte { return appendAttrIPv6Prefix(nil, typ, netip.MustParsePrefix(s)) }
+	framed, delegated := pfx(attrFramedIPv6Prefix, "2001:db8:77:1::/64"), pfx(attrDelegatedIPv6Prefix, "2001:db8:88:100::/56")
+	ifid := appendAttr(nil, attrFramedInterfaceID, sess.ipv6cpL.peer[:])
+	hostBits := appendAttr(nil, attrFramedIPv6Prefix, append([]byte{0, 64}, netip.MustParseAddr("2001:db8:77:1::9").AsSlice()...))
+	for _, tt := range []struct {
+		what  string
+		attrs [][]byte
+		cause uint32 // 0: ACK
+	}{
+		{"Framed-IPv6-Prefix alone", [][]byte{framed}, 0},
+		{"Delegated-IPv6-Prefix alone", [][]byte{delegated}, 0},
+		{"Framed-Interface-Id alone", [][]byte{ifid}, 0},
+		{"all three with Acct-Session-Id", [][]byte{asid, framed, delegated, ifid}, 0},
+		{"a prefix with host bits", [][]byte{hostBits}, 0},
+		{"another /64", [][]byte{pfx(attrFramedIPv6Prefix, "2001:db8:77:2::/64")}, errorCauseNoSession},
+		{"the /64 as the delegated prefix", [][]byte{pfx(attrDelegatedIPv6Prefix, "2001:db8:77:1::/64")}, errorCauseNoSession},
+		{"a shorter prefix holding the session's", [][]byte{pfx(attrDelegatedIPv6Prefix, "2001:db8:88::/48")}, errorCauseNoSession},
+		{"the session's /64 with another's Acct-Session-Id", [][]byte{appendAttrString(nil, attrAcctSessionID, "S2"), framed}, errorCauseNoSession},
+		{"another interface ID", [][]byte{appendAttr(nil, attrFramedInterfaceID, []byte{1, 2, 3, 4, 5, 6, 7, 8})}, errorCauseNoSession},
+		{"Prefix-Length 129", [][]byte{appendAttr(nil, attrFramedIPv6Prefix, []byte{0, 129})}, errorCauseInvalidVal},
+		{"a zero interface ID", [][]byte{appendAttr(nil, attrFramedInterfaceID, make([]byte, 8))}, errorCauseInvalidVal},
+		{"Framed-IPv6-Address, which we do not match on", [][]byte{appendAttr(nil, attrFramedIPv6Address, netip.MustParseAddr("2001:db8:77:1::9").AsSlice())}, errorCauseUnsupAttr},
+	} {
+		code, cause, _ := ask(request(radCoARequest, 5, tt.attrs...))
+		if want := map[bool]radiusCode{true: radCoAACK, false: radCoANAK}[tt.cause == 0]; code != want || cause != tt.cause {
+			t.Errorf("CoA by %s: code %d cause %d, want %d cause %d", tt.what, code, cause, want, tt.cause)
+		}
+	}
+	// Once the prefixes went back to the pools they name the session no
+	// more, though its accounting still carries them.
+	live := sess.v6
+	sess.v6.prefix, sess.v6.delegated = netip.Prefix{}, netip.Prefix{}
+	if code, cause, _ := ask(request(radDisconnectRequest, 6, framed)); code != radDisconnectNAK || cause != errorCauseNoSession {
+		t.Errorf("Disconnect by a /64 given back: code %d cause %d, want NAK 503", code, cause)
+	}
+	sess.v6 = live
+	if sess.ending {
+		t.Fatal("a CoA or a refused request ended the session")
+	}
 	// NAS-Port is the session ID; our own NAS-Identifier is fine; a
-	// proxy's Proxy-State comes back.
+	// proxy's Proxy-State comes back; the delegated prefix is the
+	// session's.
 	disc := request(radDisconnectRequest, 3, asid, appendAttr32(nil, attrNASPort, uint32(sess.id)),
-		appendAttrString(nil, attrNASIdentifier, "nas"), appendAttrString(nil, attrProxyState, "px"))
+		appendAttrString(nil, attrNASIdentifier, "nas"), appendAttrString(nil, attrProxyState, "px"), delegated)
 	code, cause, p := ask(disc)
 	if code != radDisconnectACK || !sess.ending {
 		t.Fatalf("Disconnect: code %d cause %d, ending %v", code, cause, sess.ending)

@@ -143,16 +143,18 @@ func newRadiusClient(rc *radiusConfig, log *logger) (*radiusClient, error) {
 		}
 	}
 	c.nasIP, c.nasIP6 = rc.nasIP, rc.nasIP6
-	if !c.nasIP.IsValid() && !c.nasIP6.IsValid() && len(c.servers) > 0 {
-		// The address our packets leave from towards the first server:
-		// connecting a UDP socket sends nothing. Towards a server on
-		// IPv6 it is our NAS-IPv6-Address (RFC 3162 §2.1).
+	if (!c.nasIP.IsValid() || !c.nasIP6.IsValid()) && len(c.servers) > 0 {
+		// The address our packets leave from towards the first server,
+		// unless that family's is configured: connecting a UDP socket
+		// sends nothing. Towards a server on IPv6 it is our
+		// NAS-IPv6-Address (RFC 3162 §2.1).
 		if conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(c.servers[0].auth)); err == nil {
 			a := conn.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap()
 			conn.Close()
-			if a.Is4() {
+			switch {
+			case a.Is4() && !c.nasIP.IsValid():
 				c.nasIP = a
-			} else {
+			case a.Is6() && !c.nasIP6.IsValid():
 				c.nasIP6 = a
 			}
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -942,9 +943,10 @@ func TestDAERequests(t *testing.T) {
 }
 
 // TestRadiusSmallRules: fail-over passes dead servers by, an
-// Acct-Interim-Interval of 0 leaves ours, Class is bounded, a server on
-// IPv6 makes our address there the NAS-IPv6-Address, and the accounting
-// queue does not grow when it never quite empties.
+// Acct-Interim-Interval of 0 leaves ours, Class is bounded, our address
+// towards the first server is the NAS-IP-Address or NAS-IPv6-Address that
+// is not configured, and the accounting queue does not grow when it never
+// quite empties.
 func TestRadiusSmallRules(t *testing.T) {
 	now := time.Now()
 	alive, dead := &radiusServer{}, &radiusServer{deadUntil: now.Add(time.Minute)}
@@ -991,6 +993,15 @@ func TestRadiusSmallRules(t *testing.T) {
 		}
 		if b := c.appendNASAddrs(nil); !bytes.Equal(b, append([]byte{byte(attrNASIPv6Address), 18}, netip.IPv6Loopback().AsSlice()...)) {
 			t.Errorf("NAS addresses % x", b)
+		}
+	}
+	// A configured NAS-IPv6-Address leaves NAS-IP-Address to be found
+	// towards a server on IPv4, and the other way round.
+	for _, rc := range []*radiusConfig{{nasIP6: netip.MustParseAddr("2001:db8::a")}, {nasIP: netip.MustParseAddr("192.0.2.99")}} {
+		rc.Server = []radiusServerConfig{{Address: "127.0.0.1", Secret: "s", AuthPort: 1812, AcctPort: 1813}}
+		c, err := newRadiusClient(rc, testLogger(t))
+		if want := cmp.Or(rc.nasIP, netip.MustParseAddr("127.0.0.1")); err != nil || c.nasIP != want || c.nasIP6 != rc.nasIP6 {
+			t.Errorf("configured %v and %v: NAS-IP-Address %v, NAS-IPv6-Address %v (%v)", rc.nasIP, rc.nasIP6, c.nasIP, c.nasIP6, err)
 		}
 	}
 

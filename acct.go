@@ -161,6 +161,14 @@ func appendAcctRecord(b []byte, kind acctKind, s *session, now time.Time, c traf
 	b = appendJSONString(b, s.iface.name)
 	b = append(b, `,"ip":"`...)
 	b = s.acctIP.AppendTo(b)
+	if s.v6.acctPrefix.IsValid() {
+		b = append(b, `","ipv6_prefix":"`...)
+		b = s.v6.acctPrefix.AppendTo(b)
+	}
+	if s.v6.acctDelegated.IsValid() {
+		b = append(b, `","ipv6_delegated":"`...)
+		b = s.v6.acctDelegated.AppendTo(b)
+	}
 	b = append(b, `","start_time":"`...)
 	b = s.acctStart.UTC().AppendFormat(b, time.RFC3339)
 	b = append(b, `","duration_seconds":`...)

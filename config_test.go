@@ -441,6 +441,7 @@ func TestRadiusConfig(t *testing.T) {
 pado_delay = "0,100:100,200:500,-1:1000"
 [radius]
 nas_identifier = "pppoed-1"
+nas_ipv6_address = "2001:db8::a"
 acct_interim = "5m"
 require_message_authenticator = true
 acct_spool = "/tmp/x/acct.spool"
@@ -470,7 +471,8 @@ size = 16
 	rc := cfg.Radius
 	if rc.RequireMessageAuthenticator.String() != "true" || len(rc.Server) != 2 || len(rc.AcctServer) != 2 ||
 		rc.Server[1].AuthPort != 11812 || rc.Server[1].AcctPort != 1813 || rc.Server[1].Timeout != duration(3*time.Second) ||
-		rc.Server[1].Retries != 3 || time.Duration(rc.AcctInterim) != 5*time.Minute || rc.DAE.Listen != "0.0.0.0:3799" {
+		rc.Server[1].Retries != 3 || time.Duration(rc.AcctInterim) != 5*time.Minute || rc.DAE.Listen != "0.0.0.0:3799" ||
+		rc.nasIP6 != netip.MustParseAddr("2001:db8::a") || rc.nasIP.IsValid() {
 		t.Fatalf("%+v", rc)
 	}
 	if g, ok := cfg.pool.groupOf("vip"); !ok || cfg.pool.sizeOf(g) != 16 {
@@ -492,6 +494,8 @@ size = 16
 		"[[radius.server]]\naddress = \"radius.example\"\nsecret = \"s\"\n":                                                  "does not use DNS",
 		"[[radius.server]]\naddress = \"192.0.2.1\"\nsecret = \"s\"\ntimeout = -1\n":                                         "must not be negative",
 		"[radius.dae]\nlisten = \"0.0.0.0:3799\"\n":                                                                          "need at least one",
+		"[radius]\nnas_ipv6_address = \"192.0.2.1\"\n[[radius.server]]\naddress = \"192.0.2.1\"\nsecret = \"s\"\n":           "radius.nas_ipv6_address",
+		"[radius]\nnas_ipv6_address = \"ff02::1\"\n[[radius.server]]\naddress = \"192.0.2.1\"\nsecret = \"s\"\n":             "not an IPv6 unicast address",
 		"[[pool]]\nname = \"a\"\nfirst = \"10.0.0.2\"\nsize = 4\n":                                                           "in another pool",
 		"[[pool]]\nname = \"a\"\nfirst = \"10.99.0.1\"\nsize = 4\n[[pool]]\nname = \"a\"\nfirst = \"10.98.0.1\"\nsize = 4\n": "named twice",
 	} {
@@ -512,14 +516,15 @@ func TestRadcliConfig(t *testing.T) {
 	writeTestFile(t, servers, "# comment\n192.0.2.10  s3cret\nlocalhost other\n")
 	conf := filepath.Join(dir, "radiusclient.conf")
 	writeTestFile(t, conf, "auth_order\tradius\nauthserver 192.0.2.10:1645,localhost\nacctserver 192.0.2.10\nservers "+servers+
-		"\nradius_timeout 7\nradius_retries 4\nradius_deadtime 60\nnas-identifier oldbox\ndictionary /etc/radcli/dictionary\n")
+		"\nradius_timeout 7\nradius_retries 4\nradius_deadtime 60\nnas-identifier oldbox\ndictionary /etc/radcli/dictionary\nbindaddr 2001:db8::b\n")
 	var rc radiusConfig
 	if err := loadRadcli(conf, &rc); err != nil {
 		t.Fatal(err)
 	}
 	if len(rc.Server) != 2 || rc.Server[0].AuthPort != 1645 || rc.Server[0].Secret != "s3cret" || rc.Server[1].Address != "localhost" ||
 		rc.Server[1].Secret != "other" || rc.Server[0].Timeout != duration(7*time.Second) || rc.Server[0].Retries != 4 ||
-		len(rc.AcctServer) != 1 || rc.AcctServer[0].AcctPort != 1813 || rc.NASIdentifier != "oldbox" || rc.DeadTime != duration(time.Minute) {
+		len(rc.AcctServer) != 1 || rc.AcctServer[0].AcctPort != 1813 || rc.NASIdentifier != "oldbox" || rc.DeadTime != duration(time.Minute) ||
+		rc.NASIPv6Address != "2001:db8::b" || rc.NASIPAddress != "" {
 		t.Fatalf("%+v", rc)
 	}
 	// Without an acctserver, accounting goes to each authserver's next port.

@@ -209,6 +209,9 @@ func FuzzParseRadius(f *testing.F) {
 	b = appendAttrString(b, attrFilterID, "2048/1024")
 	b = appendAttrString(b, attrClass, "gold")
 	b = appendVendorAttr(b, vendorWISPr, wisprMaxDown, []byte{0, 0x1f, 0x40, 0})
+	b = appendAttrIPv6Prefix(b, attrFramedIPv6Prefix, netip.MustParsePrefix("2001:db8:77:1::/64"))
+	b = appendAttrIPv6Prefix(b, attrDelegatedIPv6Prefix, netip.MustParsePrefix("2001:db8:88:100::/56"))
+	b = appendAttrString(b, attrDelegatedIPv6PrefixPool, "pd")
 	b, _ = appendMessageAuthenticator(b)
 	patchRadiusLength(b)
 	f.Add(b)
@@ -217,6 +220,7 @@ func FuzzParseRadius(f *testing.F) {
 	d = appendAttrString(d, attrCallingStationID, "02:cc:00:00:00:02")
 	d = appendAttr32(d, attrEventTimestamp, 1_800_000_000)
 	d = appendVendorAttr(d, vendorWISPr, wisprMaxUp, []byte{0, 0x0f, 0x42, 0x40})
+	d = appendAttr(d, attrFramedIPv6Prefix, []byte{0, 61, 0x20, 0x01, 0x0d, 0xb8, 0, 0x88, 0x01, 0xff})
 	patchRadiusLength(d)
 	f.Add(d)
 	f.Add([]byte{2, 0, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0})
@@ -245,15 +249,27 @@ func FuzzParseRadius(f *testing.F) {
 		if !bytes.Equal(enc, p.raw) {
 			t.Fatalf("re-encoded %x, was %x", enc, p.raw)
 		}
-		res := radiusResult(&p, nil)
+		res := radiusResult(&p, nil, nil)
 		if res.ok != (p.code == radAccessAccept) || (!res.ok && res.reason == "") {
 			t.Fatalf("code %d gave ok %v reason %q", p.code, res.ok, res.reason)
 		}
 		if res.acctInterim != 0 && res.acctInterim < 10*time.Second {
 			t.Fatalf("interim %v below the floor", res.acctInterim)
 		}
-		if r := parseDAEAttrs(p.attrs, "nas"); r.match.ip.IsValid() && !r.match.ip.Is4() {
+		if p := res.ipv6Prefix; p.IsValid() && (p.Bits() != 64 || p.Masked() != p || !p.Addr().Is6()) {
+			t.Fatalf("Framed-IPv6-Prefix taken as %v", p)
+		}
+		if p := res.delegated; p.IsValid() && (p.Bits() < 1 || p.Bits() > 64 || p.Masked() != p || !p.Addr().Is6()) {
+			t.Fatalf("Delegated-IPv6-Prefix taken as %v", p)
+		}
+		r := parseDAEAttrs(p.attrs, "nas")
+		if r.match.ip.IsValid() && !r.match.ip.Is4() {
 			t.Fatalf("DAE match on %v", r.match.ip)
+		}
+		for _, pfx := range []netip.Prefix{r.prefix, r.delegated} {
+			if pfx.IsValid() && (pfx.Masked() != pfx || pfx.Bits() == 0) {
+				t.Fatalf("DAE match on the prefix %v", pfx)
+			}
 		}
 		h := newRadiusHasher()
 		h.checkMessageAuthenticator(&p, &auth, "s")

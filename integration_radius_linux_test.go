@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -480,5 +481,154 @@ func TestIntegrationRadiusLoad(t *testing.T) {
 			<-c.done
 			srv.stop()
 		})
+	}
+}
+
+// radiusUsersIPv6 goes before radiusUsers, whose DEFAULT would match
+// first: v6fixed gets its prefixes from RADIUS, v6pool names [[pool]]s.
+const radiusUsersIPv6 = `v6fixed Cleartext-Password := "pw"
+	Framed-IPv6-Prefix = 2001:db8:77:1::/64, Delegated-IPv6-Prefix = 2001:db8:88:100::/56
+v6pool Cleartext-Password := "pw"
+	Framed-IPv6-Pool = "v6vip", Delegated-IPv6-Prefix-Pool = "v6vip"
+`
+
+// requireClientIPv6 skips a test until pppoed client has --ipv6 (IPv6CP,
+// the Router Advertisement and a DHCPv6 IA_PD); it runs once that is in.
+func requireClientIPv6(t *testing.T) {
+	t.Helper()
+	requireRoot(t)
+	out, _ := exec.Command(binPath, "client", "--help").CombinedOutput()
+	if !regexp.MustCompile(`(?m)^\s+--?ipv6(\s|$)`).Match(out) {
+		t.Skip("pppoed client --help shows no --ipv6: the client side of IPv6 (IPv6CP, RA, DHCPv6 IA_PD) is not in yet")
+	}
+}
+
+// logValue is key's value on the first line of a pppoed log with msg and
+// user, or "".
+func logValue(log, msg, user, key string) string {
+	for _, line := range strings.Split(log, "\n") {
+		if !strings.Contains(line, `msg="`+msg+`"`) || (!strings.Contains(line, " user="+user+" ") && !strings.HasSuffix(line, " user="+user)) {
+			continue
+		}
+		for _, f := range strings.Fields(line) {
+			if v, ok := strings.CutPrefix(f, key+"="); ok {
+				return v
+			}
+		}
+	}
+	return ""
+}
+
+// TestIntegrationRadiusIPv6: FreeRADIUS's Framed-IPv6-Prefix and
+// Delegated-IPv6-Prefix win over the local pools (the session's RAs
+// announce the /64 and DHCPv6 delegates the /56), Framed-IPv6-Pool and
+// Delegated-IPv6-Prefix-Pool pick [[pool]]s, a user with neither gets the
+// default pools'; NAS-IPv6-Address reaches FreeRADIUS; a Disconnect-Request
+// by Delegated-IPv6-Prefix ends the right session; radacct's row and the
+// accounting file's stop record carry both prefixes.
+func TestIntegrationRadiusIPv6(t *testing.T) {
+	requireClientIPv6(t)
+	l := newLab(t)
+	fr := l.startFreeRADIUSDebug(radiusUsersIPv6+radiusUsers, l.srvNS)
+	acct := filepath.Join(t.TempDir(), "acct.jsonl")
+	// The Stop's query in FreeRADIUS's schema leaves the IPv6 columns as
+	// the Start or the last Interim set them, and the delegated prefix
+	// comes after the Start: Interims every 2 s bring it in.
+	extra := "nas_ipv6_address = \"2001:db8::1\"\nacct_interim = 2\n" +
+		"[radius.dae]\nlisten = \"192.0.2.1:3799\"\n[[radius.dae.client]]\naddress = \"192.0.2.10\"\nsecret = \"daesecret\"\n" +
+		"[[pool]]\nname = \"v6vip\"\nipv6_prefix_pool = \"2001:db8:300::/48\"\nipv6_delegated_pool = \"2001:db8:400::/40\"\n"
+	srv, _ := l.radiusServer(t, extra, "--ipv6-prefix-pool", "2001:db8:100::/48", "--ipv6-delegated-pool", "2001:db8:200::/40",
+		"--ipv6-delegated-length", "56", "--acct-file", acct)
+	srv.waitLog("nas_ipv6_address=2001:db8::1", time.Second)
+	clientLine := regexp.MustCompile(`ipv6 up[^\n]*prefix=(\S+)[^\n]*delegated=(\S+)`)
+	var clients []*daemon
+	for i, tt := range []struct {
+		user              string
+		prefix, delegated string // exact, or the pool the session's must be in
+	}{
+		{"v6fixed", "2001:db8:77:1::/64", "2001:db8:88:100::/56"},
+		{"v6pool", "2001:db8:300::/48", "2001:db8:400::/40"},
+		{"plain", "2001:db8:100::/48", "2001:db8:200::/40"},
+	} {
+		c := l.startClient("-u", tt.user, "-p", "pw", "--ipv6", "--mac", fmt.Sprintf("02:cc:00:00:0d:%02x", i+1))
+		c.waitLog("ipv6 up", 20*time.Second)
+		clients = append(clients, c)
+		var prefix, delegated string
+		waitFor(t, tt.user+"'s IPv6 up and prefix delegated in pppoed's log", 5*time.Second, func() bool {
+			log := srv.log.String()
+			prefix, delegated = logValue(log, "IPv6 up", tt.user, "prefix"), logValue(log, "prefix delegated", tt.user, "prefix")
+			return prefix != "" && delegated != ""
+		})
+		in := func(got, want string, bits int) bool {
+			g, err := netip.ParsePrefix(got)
+			w := netip.MustParsePrefix(want)
+			if w.Bits() == bits {
+				return err == nil && g == w
+			}
+			return err == nil && g.Bits() == bits && w.Contains(g.Addr())
+		}
+		if !in(prefix, tt.prefix, 64) || !in(delegated, tt.delegated, 56) {
+			t.Errorf("%s: IPv6 up with prefix=%s, delegated prefix=%s; want %s and %s", tt.user, prefix, delegated, tt.prefix, tt.delegated)
+		}
+		m := clientLine.FindStringSubmatch(c.log.String())
+		if m == nil || m[1] != prefix || m[2] != delegated {
+			t.Errorf("%s: the client says %q, want prefix=%s delegated=%s", tt.user, m, prefix, delegated)
+		}
+	}
+	if !strings.Contains(fr.d.log.String(), "NAS-IPv6-Address = 2001:db8::1") {
+		t.Error("no request with NAS-IPv6-Address = 2001:db8::1 reached FreeRADIUS")
+	}
+	time.Sleep(2500 * time.Millisecond) // an Interim-Update with the delegated prefixes
+
+	// The delegated prefix names v6fixed's session, and no other.
+	out, err := fr.radclient("Delegated-IPv6-Prefix = 2001:db8:88:100::/56\n", "192.0.2.1:3799", "disconnect", "daesecret")
+	if !strings.Contains(out, "Received Disconnect-ACK") {
+		t.Fatalf("Disconnect-Request by Delegated-IPv6-Prefix: %v\n%s", err, out)
+	}
+	srv.waitLog(`reason="disconnected by RADIUS" user=v6fixed`, 5*time.Second)
+	if strings.Count(srv.log.String(), `reason="disconnected by RADIUS"`) != 1 {
+		t.Errorf("the Disconnect-Request ended more than v6fixed's session:\n%s", srv.log.String())
+	}
+	waitFor(t, "v6fixed's Stop row", 5*time.Second, func() bool {
+		return len(fr.query("SELECT 1 FROM radacct WHERE username='v6fixed' AND acctstoptime IS NOT NULL")) == 1
+	})
+	got := fr.query("SELECT framedipv6prefix, delegatedipv6prefix, framedinterfaceid != '', acctterminatecause FROM radacct WHERE username='v6fixed'")
+	if want := "2001:db8:77:1::/64|2001:db8:88:100::/56|1|Admin-Reset"; strings.Join(got, ",") != want {
+		t.Errorf("v6fixed's radacct row %q, want %q", got, want)
+	}
+	for _, c := range clients[1:] {
+		c.cmd.Process.Signal(syscall.SIGTERM)
+		<-c.done
+	}
+	waitFor(t, "three Stop rows", 5*time.Second, func() bool {
+		return len(fr.query("SELECT 1 FROM radacct WHERE acctstoptime IS NOT NULL")) == 3
+	})
+	// Every row says the prefixes its session had.
+	for _, row := range fr.query("SELECT username, framedipv6prefix, delegatedipv6prefix FROM radacct") {
+		f := strings.Split(row, "|")
+		if len(f) != 3 || logValue(srv.log.String(), "IPv6 up", f[0], "prefix") != f[1] || logValue(srv.log.String(), "prefix delegated", f[0], "prefix") != f[2] {
+			t.Errorf("radacct row %q: not the prefixes pppoed logged", row)
+		}
+	}
+	srv.stop()
+	b, err := os.ReadFile(acct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var r struct {
+			Type          string `json:"type"`
+			User          string `json:"user"`
+			IPv6Prefix    string `json:"ipv6_prefix"`
+			IPv6Delegated string `json:"ipv6_delegated"`
+		}
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("accounting file line %q: %v", line, err)
+		}
+		if r.Type == "stop" && (r.IPv6Prefix == "" || r.IPv6Delegated == "" ||
+			r.IPv6Prefix != logValue(srv.log.String(), "IPv6 up", r.User, "prefix") ||
+			r.IPv6Delegated != logValue(srv.log.String(), "prefix delegated", r.User, "prefix")) {
+			t.Errorf("accounting file: %s: not the prefixes pppoed logged", line)
+		}
 	}
 }

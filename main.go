@@ -264,8 +264,11 @@ func serve(ctx context.Context, cfg *config, log *logger, hup <-chan os.Signal) 
 		if rc.from != "" {
 			from = rc.from
 		}
-		log.Info("authenticating and accounting through RADIUS", "servers", len(rc.Server), "from", from,
-			"nas_identifier", rc.NASIdentifier, "nas_ip_address", rad.nasIP.String())
+		args := []any{"servers", len(rc.Server), "from", from, "nas_identifier", rc.NASIdentifier, "nas_ip_address", rad.nasIP.String()}
+		if rad.nasIP6.IsValid() {
+			args = append(args, "nas_ipv6_address", rad.nasIP6.String())
+		}
+		log.Info("authenticating and accounting through RADIUS", args...)
 	}
 	srv := newServer(cfg, log, ifaces, path, auth, time.Now)
 	srv.links = links

@@ -171,10 +171,24 @@ func (a *radiusAccounting) record(kind acctKind, s *session, now time.Time, c tr
 	r.a, r.event = a, now
 	b := appendAttr32(r.b[:0], attrAcctStatusType, acctStatus[kind])
 	b = appendAttrString(b, attrUserName, s.auth.user)
-	b = radiusNASAttrs(b, a.nasID, a.c.nasIP, a.acName, s.id, s.iface.name, s.peer, s.iface.mac, s.acctSessionID, s.line)
+	b = radiusNASAttrs(b, a.nasID, a.c, a.acName, s.id, s.iface.name, s.peer, s.iface.mac, s.acctSessionID, s.line)
 	if s.acctIP.Is4() {
 		ip := s.acctIP.As4()
 		b = appendAttr(b, attrFramedIPAddress, ip[:])
+	}
+	// IPv6 (RFC 3162, 4818): the /64 is the session's from the network
+	// phase on, so a Start has it; the delegated prefix comes with the
+	// first DHCPv6 exchange, after the Start when IPCP came up first, and
+	// the Interims and the Stop carry it. Both stay after they went back to
+	// the pools, for the Stop.
+	if s.v6.acctPrefix.IsValid() {
+		b = appendAttrIPv6Prefix(b, attrFramedIPv6Prefix, s.v6.acctPrefix)
+	}
+	if s.v6.acctDelegated.IsValid() {
+		b = appendAttrIPv6Prefix(b, attrDelegatedIPv6Prefix, s.v6.acctDelegated)
+	}
+	if id := s.ipv6cpL.peer; id != ([ifaceIDLen]byte{}) {
+		b = appendAttr(b, attrFramedInterfaceID, id[:])
 	}
 	for _, cl := range s.auth.result.class {
 		b = appendAttr(b, attrClass, cl)
@@ -209,10 +223,7 @@ func (a *radiusAccounting) onOff(status uint32, now time.Time) {
 	r.a, r.event = a, now
 	b := appendAttr32(r.b[:0], attrAcctStatusType, status)
 	b = appendAttrString(b, attrNASIdentifier, a.nasID)
-	if a.c.nasIP.Is4() {
-		ip := a.c.nasIP.As4()
-		b = appendAttr(b, attrNASIPAddress, ip[:])
-	}
+	b = a.c.appendNASAddrs(b)
 	b = appendAttrString(b, attrAcctSessionID, a.sessionPrefix+"00000000")
 	b = appendAttr32(b, attrEventTimestamp, uint32(now.Unix()))
 	r.b = b

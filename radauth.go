@@ -11,6 +11,7 @@ package main
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -25,13 +26,10 @@ type radiusAuthenticator struct {
 
 // radiusNASAttrs appends the attributes that say who we are and which port
 // (session) a request is about, for Access- and Accounting-Requests.
-func radiusNASAttrs(b []byte, nasID string, nasIP netip.Addr, acName string, sid uint16, ifname string, peer, ourMAC hwAddr,
+func radiusNASAttrs(b []byte, nasID string, c *radiusClient, acName string, sid uint16, ifname string, peer, ourMAC hwAddr,
 	acctSessionID string, line *lineID) []byte {
 	b = appendAttrString(b, attrNASIdentifier, nasID)
-	if nasIP.Is4() {
-		a := nasIP.As4()
-		b = appendAttr(b, attrNASIPAddress, a[:])
-	}
+	b = c.appendNASAddrs(b)
 	b = appendAttr32(b, attrNASPort, uint32(sid))
 	b = appendAttrString(b, attrNASPortID, ifname)
 	b = appendAttr32(b, attrNASPortType, nasPortTypeEthernet)
@@ -58,9 +56,23 @@ func radiusNASAttrs(b []byte, nasID string, nasIP netip.Addr, acName string, sid
 	return b
 }
 
+// appendNASAddrs appends NAS-IP-Address and NAS-IPv6-Address (RFC 3162
+// §2.1), each when we have one; NAS-Identifier goes with them always.
+func (c *radiusClient) appendNASAddrs(b []byte) []byte {
+	if c.nasIP.Is4() {
+		a := c.nasIP.As4()
+		b = appendAttr(b, attrNASIPAddress, a[:])
+	}
+	if c.nasIP6.Is6() {
+		a := c.nasIP6.As16()
+		b = appendAttr(b, attrNASIPv6Address, a[:])
+	}
+	return b
+}
+
 func (a *radiusAuthenticator) authenticate(req *authRequest, answer func(*authRequest, authResult)) {
 	b := appendAttrString(make([]byte, 0, 512), attrUserName, req.user)
-	b = radiusNASAttrs(b, a.nasID, a.c.nasIP, a.acName, req.key.sid, req.iface, req.peer, req.ourMAC, req.acctSessionID, req.line)
+	b = radiusNASAttrs(b, a.nasID, a.c, a.acName, req.key.sid, req.iface, req.peer, req.ourMAC, req.acctSessionID, req.line)
 	r := &radReq{code: radAccessRequest}
 	switch req.method {
 	case authPAP:
@@ -90,12 +102,20 @@ func (a *radiusAuthenticator) authenticate(req *authRequest, answer func(*authRe
 		b = appendVendorAttr(b, vendorMicrosoft, msCHAP2Response, v)
 	}
 	r.attrs = b
-	r.done = func(p *radiusPacket, _ *radiusServer, err error) { answer(req, radiusResult(p, err)) }
+	r.done = func(p *radiusPacket, _ *radiusServer, err error) {
+		answer(req, radiusResult(p, err, func(msg string, args ...any) {
+			a.c.log.Warn(msg, append(args, "sid", req.key.sid, "user", req.user)...)
+		}))
+	}
 	a.c.submit(r)
 }
 
-// radiusResult turns a reply into the session's answer.
-func radiusResult(p *radiusPacket, err error) authResult {
+// radiusResult turns a reply into the session's answer. warn, when not
+// nil, is told about attributes that say something we cannot do.
+func radiusResult(p *radiusPacket, err error, warn func(msg string, args ...any)) authResult {
+	if warn == nil {
+		warn = func(string, ...any) {}
+	}
 	if err != nil {
 		return authResult{reason: "no RADIUS server answered"}
 	}
@@ -129,6 +149,30 @@ func radiusResult(p *radiusPacket, err error) authResult {
 			}
 		case attrFramedPool:
 			res.pool = string(v)
+		case attrFramedIPv6Prefix, attrDelegatedIPv6Prefix:
+			// RFC 3162 §2.3 allows several: the first usable one counts.
+			// The /64 is what the session's RAs announce.
+			dst, name, minBits, want := &res.ipv6Prefix, "Framed-IPv6-Prefix", 64, "a /64"
+			if it.typ == attrDelegatedIPv6Prefix {
+				dst, name, minBits, want = &res.delegated, "Delegated-IPv6-Prefix", 1, "/1 to /64"
+			}
+			if dst.IsValid() {
+				continue
+			}
+			pfx, err := radIPv6Prefix(v)
+			if err != nil || pfx.Bits() < minBits || pfx.Bits() > 64 {
+				val := hex.EncodeToString(v)
+				if err == nil {
+					val = pfx.String()
+				}
+				warn("RADIUS: "+name+" ignored: want "+want, "value", val)
+				continue
+			}
+			*dst = pfx
+		case attrFramedIPv6Pool:
+			res.ipv6Pool = string(v)
+		case attrDelegatedIPv6PrefixPool:
+			res.delegatedPool = string(v)
 		case attrSessionTimeout:
 			if n, ok := radUint32(v); ok {
 				res.sessionTimeout = time.Duration(n) * time.Second

@@ -98,7 +98,8 @@ type radiusClient struct {
 	acctSrvs  []*radiusServer // accounting, in order; often the same ones
 	requireMA string          // auto, true or false
 	deadTime  time.Duration
-	nasIP     netip.Addr
+	nasIP     netip.Addr // NAS-IP-Address; invalid: none
+	nasIP6    netip.Addr // NAS-IPv6-Address; invalid: none
 	log       *logger
 
 	mu      sync.Mutex
@@ -141,13 +142,21 @@ func newRadiusClient(rc *radiusConfig, log *logger) (*radiusClient, error) {
 			*l.list = append(*l.list, srv)
 		}
 	}
-	c.nasIP = rc.nasIP
-	if !c.nasIP.IsValid() && len(c.servers) > 0 {
-		// The address our packets leave from towards the first server:
-		// connecting a UDP socket sends nothing.
+	c.nasIP, c.nasIP6 = rc.nasIP, rc.nasIP6
+	if (!c.nasIP.IsValid() || !c.nasIP6.IsValid()) && len(c.servers) > 0 {
+		// The address our packets leave from towards the first server,
+		// unless that family's is configured: connecting a UDP socket
+		// sends nothing. Towards a server on IPv6 it is our
+		// NAS-IPv6-Address (RFC 3162 §2.1).
 		if conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(c.servers[0].auth)); err == nil {
-			c.nasIP = conn.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap()
+			a := conn.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap()
 			conn.Close()
+			switch {
+			case a.Is4() && !c.nasIP.IsValid():
+				c.nasIP = a
+			case a.Is6() && !c.nasIP6.IsValid():
+				c.nasIP6 = a
+			}
 		}
 	}
 	return c, nil

@@ -20,6 +20,7 @@ import (
 type radiusConfig struct {
 	NASIdentifier               string               `toml:"nas_identifier"`
 	NASIPAddress                string               `toml:"nas_ip_address"`
+	NASIPv6Address              string               `toml:"nas_ipv6_address"`
 	AcctInterim                 duration             `toml:"acct_interim"`
 	RequireMessageAuthenticator maPolicy             `toml:"require_message_authenticator"`
 	AcctSpool                   string               `toml:"acct_spool"`
@@ -28,8 +29,9 @@ type radiusConfig struct {
 	AcctServer                  []radiusServerConfig `toml:"acct_server"` // radcli's acctserver; default: Server
 	DAE                         daeConfig            `toml:"dae"`
 
-	nasIP netip.Addr
-	from  string // where the settings came from, for the log
+	nasIP  netip.Addr
+	nasIP6 netip.Addr
+	from   string // where the settings came from, for the log
 }
 
 type radiusServerConfig struct {
@@ -124,6 +126,13 @@ func (rc *radiusConfig) finish(cfg *config) error {
 			return usagef("radius.nas_ip_address: %v", err)
 		}
 		rc.nasIP = a
+	}
+	if rc.NASIPv6Address != "" {
+		a, err := netip.ParseAddr(rc.NASIPv6Address)
+		if err != nil || !a.Is6() || a.Is4In6() || a.IsUnspecified() || a.IsMulticast() || a.Zone() != "" {
+			return usagef("radius.nas_ipv6_address: %q is not an IPv6 unicast address", rc.NASIPv6Address)
+		}
+		rc.nasIP6 = a
 	}
 	if rc.AcctInterim == 0 {
 		rc.AcctInterim = duration(cfg.AcctInterim)
@@ -239,7 +248,11 @@ func readRadcli(path string, rc *radiusConfig, open func(string) (io.ReadCloser,
 		case "nas-identifier", "nas_identifier":
 			rc.NASIdentifier = val
 		case "bindaddr":
-			if val != "*" {
+			switch {
+			case val == "*":
+			case strings.Contains(val, ":"):
+				rc.NASIPv6Address = val
+			default:
 				rc.NASIPAddress = val
 			}
 		}

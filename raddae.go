@@ -202,11 +202,18 @@ type daeAnswer struct {
 // daeRequest is what a Disconnect- or CoA-Request asks: which sessions,
 // and for CoA what to change.
 type daeRequest struct {
-	match   sessionMatch
-	rate    rateLimit // the directions setDown and setUp say
-	setDown bool
-	setUp   bool
-	timeout *time.Duration // nil: leave it
+	match sessionMatch
+	// IPv6 identification (RFC 5176 §3 lists Framed-IPv6-Prefix and
+	// Framed-Interface-Id; Delegated-IPv6-Prefix names a session as
+	// surely): each given must be the live session's own. Only the DAE
+	// matches on them, so they live here rather than in sessionMatch.
+	prefix    netip.Prefix // invalid: not given
+	delegated netip.Prefix
+	ifaceID   [ifaceIDLen]byte // zero: not given
+	rate      rateLimit        // the directions setDown and setUp say
+	setDown   bool
+	setUp     bool
+	timeout   *time.Duration // nil: leave it
 	// errorCause, when not 0, is the NAK's (RFC 5176 §3.6): an attribute
 	// we do not act on (401), a value that does not parse (407), another
 	// NAS's name (403), Service-Type Authorize-Only (405).
@@ -215,6 +222,7 @@ type daeRequest struct {
 
 // parseDAEAttrs reads the attributes of a checked request. A session is
 // identified by Acct-Session-Id, User-Name, Framed-IP-Address,
+// Framed-IPv6-Prefix, Delegated-IPv6-Prefix, Framed-Interface-Id,
 // Calling-Station-Id and NAS-Port (the PPPoE session ID), every one given
 // having to match; an attribute we cannot honour is refused rather than
 // ignored, since ignoring an identifying one would widen the match.
@@ -240,6 +248,25 @@ func parseDAEAttrs(attrs []byte, nasID string) daeRequest {
 				continue
 			}
 			m.ip = netip.AddrFrom4([4]byte(v))
+		case attrFramedIPv6Prefix, attrDelegatedIPv6Prefix:
+			// Host bits are cleared (radIPv6Prefix), so
+			// 2001:db8::1/64 names the session of 2001:db8::/64.
+			pfx, err := radIPv6Prefix(v)
+			if err != nil || pfx.Bits() == 0 {
+				bad(errorCauseInvalidVal)
+				continue
+			}
+			if it.typ == attrFramedIPv6Prefix {
+				r.prefix = pfx
+			} else {
+				r.delegated = pfx
+			}
+		case attrFramedInterfaceID:
+			if len(v) != ifaceIDLen || [ifaceIDLen]byte(v) == ([ifaceIDLen]byte{}) {
+				bad(errorCauseInvalidVal)
+				continue
+			}
+			r.ifaceID = [ifaceIDLen]byte(v)
 		case attrCallingStationID:
 			hw, err := net.ParseMAC(string(v))
 			if err != nil || len(hw) != ethAddrLen {
@@ -262,7 +289,7 @@ func parseDAEAttrs(attrs []byte, nasID string) daeRequest {
 			if n, _ := radUint32(v); n == 17 { // Authorize-Only: re-authentication, not done here
 				bad(errorCauseUnsupSvc)
 			}
-		case attrNASIPAddress, attrCalledStationID, attrEventTimestamp, attrMessageAuthenticator, attrState, attrProxyState, attrReplyMessage:
+		case attrNASIPAddress, attrNASIPv6Address, attrCalledStationID, attrEventTimestamp, attrMessageAuthenticator, attrState, attrProxyState, attrReplyMessage:
 			// Checked before, echoed, or of no consequence here.
 		case attrSessionTimeout:
 			n, ok := radUint32(v)
@@ -302,6 +329,23 @@ func parseDAEAttrs(attrs []byte, nasID string) daeRequest {
 	return r
 }
 
+func (r *daeRequest) identifies6() bool {
+	return r.prefix.IsValid() || r.delegated.IsValid() || r.ifaceID != ([ifaceIDLen]byte{})
+}
+
+// matches6 reports whether the session has every IPv6 identification the
+// request gives: its current /64 and delegated prefix, not the ones kept
+// for accounting after they went back to the pools.
+func (r *daeRequest) matches6(s *session) bool {
+	if r.prefix.IsValid() && s.v6.prefix != r.prefix {
+		return false
+	}
+	if r.delegated.IsValid() && s.v6.delegated != r.delegated {
+		return false
+	}
+	return r.ifaceID == ([ifaceIDLen]byte{}) || s.ipv6cpL.peer == r.ifaceID
+}
+
 func (e daeEvent) handle(s *server) {
 	r := e.req
 	m, timeout := r.match, r.timeout
@@ -309,13 +353,13 @@ func (e daeEvent) handle(s *server) {
 		e.reply <- daeAnswer{errorCause: r.errorCause}
 		return
 	}
-	if m.acctSessionID == "" && m.user == "" && !m.ip.IsValid() && m.mac == (hwAddr{}) && m.sid == 0 {
+	if m.acctSessionID == "" && m.user == "" && !m.ip.IsValid() && m.mac == (hwAddr{}) && m.sid == 0 && !r.identifies6() {
 		e.reply <- daeAnswer{errorCause: errorCauseMissingAtt}
 		return
 	}
 	n := 0
 	s.sessions.each(func(sess *session) {
-		if sess.ending || !m.matches(sess) {
+		if sess.ending || !m.matches(sess) || !r.matches6(sess) {
 			return
 		}
 		n++

@@ -1,6 +1,6 @@
 // The RADIUS codec (RFC 2865, 2866, 2869, 3579, 5176): packets, attributes
-// and vendor attributes, the authenticators, User-Password hiding and the
-// Message-Authenticator.
+// and vendor attributes, IPv6 prefixes (RFC 3162), the authenticators,
+// User-Password hiding and the Message-Authenticator.
 //
 // As the PPPoE codec: parse aliases the caller's buffer and checks every
 // length once; encoding appends to a buffer the caller passes, writes 0 into
@@ -22,6 +22,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash"
+	"net/netip"
 )
 
 // radiusCode is a packet's Code (RFC 2865 §3, RFC 5176 §3).
@@ -85,6 +86,18 @@ const (
 	attrNASPortID            radiusAttr = 87
 	attrFramedPool           radiusAttr = 88
 	attrErrorCause           radiusAttr = 101
+
+	// IPv6: RFC 3162, 4818 (Delegated-IPv6-Prefix), 6911.
+	attrNASIPv6Address          radiusAttr = 95
+	attrFramedInterfaceID       radiusAttr = 96
+	attrFramedIPv6Prefix        radiusAttr = 97
+	attrLoginIPv6Host           radiusAttr = 98  // not used: no login service
+	attrFramedIPv6Route         radiusAttr = 99  // not used: no routes from RADIUS, as Framed-Route
+	attrFramedIPv6Pool          radiusAttr = 100 // a [[pool]] by name
+	attrDelegatedIPv6Prefix     radiusAttr = 123
+	attrFramedIPv6Address       radiusAttr = 168 // not used yet: IA_NA's address is the /64 and the interface ID
+	attrDNSServerIPv6Address    radiusAttr = 169 // not used yet: ipv6_dns is per server
+	attrDelegatedIPv6PrefixPool radiusAttr = 171
 )
 
 // Vendors and their attributes we use.
@@ -134,6 +147,7 @@ var (
 	errRadiusShort  = errors.New("pppoe: RADIUS packet too short")
 	errRadiusLength = errors.New("pppoe: RADIUS length field is invalid")
 	errRadiusAttr   = errors.New("pppoe: RADIUS attribute length is invalid")
+	errRadiusPrefix = errors.New("pppoe: RADIUS IPv6 prefix attribute is invalid")
 )
 
 // radiusPacket is a parsed packet. attrs aliases the buffer given to
@@ -228,6 +242,35 @@ func radUint32(v []byte) (uint32, bool) {
 		return 0, false
 	}
 	return binary.BigEndian.Uint32(v), true
+}
+
+// radIPv6Prefix reads an IPv6 prefix attribute's value (RFC 3162 §2.3,
+// RFC 4818 §3): Reserved, Prefix-Length, then the prefix's leading octets,
+// 0 to 16 of them. The value must be 2 to 18 octets and Prefix-Length at
+// most 128; Reserved is not looked at. Octets left out are zero (a /64
+// needs only 8; FreeRADIUS 3.2 reads fewer as zeros too), and bits past
+// Prefix-Length are cleared rather than refused: "2001:db8::1/64" in a
+// server's users file means 2001:db8::/64, and nothing matches on host
+// bits. The result is always Masked.
+func radIPv6Prefix(v []byte) (netip.Prefix, error) {
+	if len(v) < 2 || len(v) > 2+16 || v[1] > 128 {
+		return netip.Prefix{}, errRadiusPrefix
+	}
+	var a [16]byte
+	copy(a[:], v[2:])
+	return netip.PrefixFrom(netip.AddrFrom16(a), int(v[1])).Masked(), nil
+}
+
+// appendAttrIPv6Prefix appends an IPv6 prefix attribute with as many
+// prefix octets as its length needs (RFC 3162 §2.3 allows 0 to 16;
+// FreeRADIUS 3.2 sends all 16 and reads either). pfx must be a valid IPv6
+// prefix.
+func appendAttrIPv6Prefix(b []byte, t radiusAttr, pfx netip.Prefix) []byte {
+	bits := pfx.Bits()
+	n := (bits + 7) / 8
+	a := pfx.Masked().Addr().As16()
+	b = append(b, byte(t), byte(4+n), 0, byte(bits))
+	return append(b, a[:n]...)
 }
 
 // appendRadiusHeader starts a packet; the length is patched by

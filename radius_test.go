@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/netip"
@@ -93,7 +95,7 @@ func TestRadiusAgainstRadclient(t *testing.T) {
 			t.Errorf("radclient did not print %q:\n%s", want, out)
 		}
 	}
-	res := radiusResult(&p, nil) // an Access-Request carries nothing for the session
+	res := radiusResult(&p, nil, nil) // an Access-Request carries nothing for the session
 	if res.ok {
 		t.Error("an Access-Request read as an Accept")
 	}
@@ -150,7 +152,7 @@ func TestRadiusCodec(t *testing.T) {
 	if err := p.parse(reply); err != nil {
 		t.Fatal(err)
 	}
-	res := radiusResult(&p, nil)
+	res := radiusResult(&p, nil, nil)
 	want := netip.MustParseAddr("10.0.0.9")
 	if !res.ok || res.addr != want || res.sessionTimeout != time.Minute || res.idleTimeout != 30*time.Second || res.acctInterim != 2*time.Minute ||
 		len(res.class) != 1 || string(res.class[0]) != "gold" || res.rate() != (rateLimit{2048, 512}) || res.pool != "vip" || res.message != "hi" ||
@@ -160,7 +162,7 @@ func TestRadiusCodec(t *testing.T) {
 	// 255.255.255.254: from the pool.
 	p.attrs = appendAttr(nil, attrFramedIPAddress, []byte{255, 255, 255, 254})
 	p.code = radAccessAccept
-	if res := radiusResult(&p, nil); res.addr.IsValid() {
+	if res := radiusResult(&p, nil, nil); res.addr.IsValid() {
 		t.Errorf("255.255.255.254 read as the address %v", res.addr)
 	}
 }
@@ -253,19 +255,21 @@ func TestRadiusAccountingAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are meaningless under -race; make test runs this without it")
 	}
-	one := radiusAccountingRecord(t)
-	for range 100 {
-		one() // warm the pools and slices
-	}
-	if n := testing.AllocsPerRun(1000, one); n != 0 {
-		t.Errorf("an accounting record: %v allocs, want 0", n)
+	for _, ipv6 := range []bool{false, true} {
+		one := radiusAccountingRecord(t, ipv6)
+		for range 100 {
+			one() // warm the pools and slices
+		}
+		if n := testing.AllocsPerRun(1000, one); n != 0 {
+			t.Errorf("an accounting record (IPv6 %v): %v allocs, want 0", ipv6, n)
+		}
 	}
 }
 
 // BenchmarkRadiusAccounting: one Interim-Update built, signed, sent and
 // answered.
 func BenchmarkRadiusAccounting(b *testing.B) {
-	one := radiusAccountingRecord(b)
+	one := radiusAccountingRecord(b, true)
 	for range 100 {
 		one()
 	}
@@ -277,8 +281,9 @@ func BenchmarkRadiusAccounting(b *testing.B) {
 
 // radiusAccountingRecord sets up accounting towards a server that never
 // answers and returns a function that queues one Interim-Update, sends it
-// and plays its answer.
-func radiusAccountingRecord(tb testing.TB) func() {
+// and plays its answer. With ipv6 the session has a /64, a delegated
+// prefix and the peer's interface identifier, and we a NAS-IPv6-Address.
+func radiusAccountingRecord(tb testing.TB, ipv6 bool) func() {
 	sink, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		tb.Fatal(err)
@@ -296,6 +301,9 @@ func radiusAccountingRecord(tb testing.TB) func() {
 	rc := &radiusConfig{Server: []radiusServerConfig{{Address: "127.0.0.1", Secret: "s", AuthPort: port, AcctPort: port,
 		Timeout: duration(time.Minute), Retries: 1}}, NASIdentifier: "nas", AcctSpool: tb.TempDir() + "/spool"}
 	rc.AcctServer = rc.Server
+	if ipv6 {
+		rc.nasIP6 = netip.MustParseAddr("2001:db8::a")
+	}
 	c, err := newRadiusClient(rc, testLogger(tb))
 	if err != nil {
 		tb.Fatal(err)
@@ -313,6 +321,9 @@ func radiusAccountingRecord(tb testing.TB) func() {
 	h.openIPCP(h.openLCP())
 	sess := h.sess()
 	sess.acctSessionID = a.sessionID(1)
+	if ipv6 {
+		setTestIPv6(sess)
+	}
 	now := time.Now()
 	return func() {
 		a.record(acctInterim, sess, now, trafficCounts{1 << 40, 1 << 30, 1 << 41, 1 << 31})
@@ -324,6 +335,350 @@ func radiusAccountingRecord(tb testing.TB) func() {
 				r.req.done(nil, nil, nil)
 			}
 		}
+	}
+}
+
+// setTestIPv6 gives a session the IPv6 of TestIntegrationRadiusIPv6's
+// user by hand: the /64, the delegated /56 and the peer's interface ID.
+func setTestIPv6(s *session) {
+	s.v6.prefix = netip.MustParsePrefix("2001:db8:77:1::/64")
+	s.v6.delegated = netip.MustParsePrefix("2001:db8:88:100::/56")
+	s.v6.acctPrefix, s.v6.acctDelegated = s.v6.prefix, s.v6.delegated
+	s.ipv6cpL.peer = [ifaceIDLen]byte{0x02, 0x11, 0x22, 0xff, 0xfe, 0x33, 0x44, 0x55}
+}
+
+// TestRadiusIPv6Prefix: the IPv6 prefix attributes of RFC 3162 §2.3 and
+// RFC 4818: what is refused, short and long prefix fields, host bits
+// cleared, and the encoding, which carries only the octets the length
+// needs, round-trips at every length without allocating.
+func TestRadiusIPv6Prefix(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		v    []byte
+		want string // "": refused
+	}{
+		{"empty", nil, ""},
+		{"Reserved alone", []byte{0}, ""},
+		{"a /64 in 8 octets", []byte{0, 64, 0x20, 0x01, 0x0d, 0xb8, 0, 0x77, 0, 1}, "2001:db8:77:1::/64"},
+		{"a /64 in all 16", []byte{0, 64, 0x20, 0x01, 0x0d, 0xb8, 0, 0x77, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0}, "2001:db8:77:1::/64"},
+		{"a /64 in 4: the rest is zero", []byte{0, 64, 0x20, 0x01, 0x0d, 0xb8}, "2001:db8::/64"},
+		{"host bits cleared", []byte{0, 64, 0x20, 0x01, 0x0d, 0xb8, 0, 0x77, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1}, "2001:db8:77:1::/64"},
+		{"an odd length, bits past it cleared", []byte{0, 61, 0x20, 0x01, 0x0d, 0xb8, 0, 0x88, 0x01, 0xff}, "2001:db8:88:1f8::/61"},
+		{"Reserved not looked at", []byte{5, 56, 0x20, 0x01, 0x0d, 0xb8, 0, 0x88, 0x01}, "2001:db8:88:100::/56"},
+		{"::/0", []byte{0, 0}, "::/0"},
+		{"a /128", append([]byte{0, 128}, netip.MustParseAddr("2001:db8::1").AsSlice()...), "2001:db8::1/128"},
+		{"Prefix-Length 129", []byte{0, 129}, ""},
+		{"Prefix-Length 255", []byte{0, 255, 1}, ""},
+		{"17 prefix octets", append([]byte{0, 64}, make([]byte, 17)...), ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := radIPv6Prefix(tt.v)
+			if tt.want == "" {
+				if err == nil {
+					t.Errorf("% x read as %v", tt.v, got)
+				}
+				return
+			}
+			if err != nil || got != netip.MustParsePrefix(tt.want) {
+				t.Errorf("% x: %v %v, want %s", tt.v, got, err, tt.want)
+			}
+		})
+	}
+	// Every length, from an address with every bit set: the attribute is
+	// 4 octets and the ones the length needs, and reads back masked.
+	full := netip.MustParseAddr("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")
+	buf := make([]byte, 0, 32)
+	for bits := 0; bits <= 128; bits++ {
+		pfx := netip.PrefixFrom(full, bits)
+		b := appendAttrIPv6Prefix(buf[:0], attrDelegatedIPv6Prefix, pfx)
+		if want := 4 + (bits+7)/8; len(b) != want || int(b[1]) != want || b[0] != byte(attrDelegatedIPv6Prefix) || b[2] != 0 {
+			t.Fatalf("/%d encoded as % x, want %d octets", bits, b, want)
+		}
+		got, err := radIPv6Prefix(b[2:])
+		if err != nil || got != pfx.Masked() {
+			t.Fatalf("/%d: % x read back as %v %v", bits, b, got, err)
+		}
+	}
+	pfx := netip.MustParsePrefix("2001:db8:88:100::/56")
+	if n := testing.AllocsPerRun(100, func() { buf = appendAttrIPv6Prefix(buf[:0], attrDelegatedIPv6Prefix, pfx) }); n != 0 && !raceEnabled {
+		t.Errorf("appendAttrIPv6Prefix: %v allocs, want 0", n)
+	}
+}
+
+// TestRadiusIPv6AgainstRadclient: FreeRADIUS's radclient as the other
+// implementation. The IPv6 attributes it sends (an odd prefix length among
+// them) read as it meant them, and ours encode them to its bytes but for
+// its trailing zeros; the ones we send in an Access-Accept, with only the
+// octets each length needs, it prints as we meant them.
+func TestRadiusIPv6AgainstRadclient(t *testing.T) {
+	rc, err := exec.LookPath("radclient")
+	if err != nil {
+		skipf(t, "radclient is not installed (make test installs Debian's freeradius-utils)")
+	}
+	ln, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	const sec = "testing123"
+	ours := []struct {
+		t    radiusAttr
+		pfx  string
+		prin string // as radclient prints it
+	}{
+		{attrFramedIPv6Prefix, "2001:db8:77:1::/64", "Framed-IPv6-Prefix = 2001:db8:77:1::/64"},
+		{attrDelegatedIPv6Prefix, "2001:db8:88:100::/56", "Delegated-IPv6-Prefix = 2001:db8:88:100::/56"},
+		{attrDelegatedIPv6Prefix, "2001:db8:88:1f8::/61", "Delegated-IPv6-Prefix = 2001:db8:88:1f8::/61"},
+		{attrFramedIPv6Prefix, "::/0", "Framed-IPv6-Prefix = ::/0"},
+		{attrFramedIPv6Prefix, "2001:db8::1/128", "Framed-IPv6-Prefix = 2001:db8::1/128"},
+	}
+	done := make(chan []byte, 1)
+	go func() {
+		h := newRadiusHasher()
+		buf := make([]byte, radMaxLen)
+		n, from, err := ln.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			done <- nil
+			return
+		}
+		done <- bytes.Clone(buf[:n])
+		var p radiusPacket
+		if p.parse(buf[:n]) != nil {
+			return
+		}
+		b := appendRadiusHeader(nil, radAccessAccept, p.id, &p.auth)
+		for _, a := range ours {
+			b = appendAttrIPv6Prefix(b, a.t, netip.MustParsePrefix(a.pfx))
+		}
+		b = appendAttrString(b, attrFramedIPv6Pool, "v6pool")
+		b = appendAttrString(b, attrDelegatedIPv6PrefixPool, "pdpool")
+		patchRadiusLength(b)
+		h.responseAuthenticator(b, &p.auth, sec)
+		ln.WriteToUDPAddrPort(b, from)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, rc, "-x", "-r", "1", "-t", "3", "127.0.0.1:"+strconv.Itoa(ln.LocalAddr().(*net.UDPAddr).Port), "auth", sec)
+	cmd.Stdin = strings.NewReader("User-Name = \"alice\"\nUser-Password = \"pw\"\nNAS-IPv6-Address = 2001:db8::a\n" +
+		"Framed-IPv6-Prefix = 2001:db8:77:1::/64\nDelegated-IPv6-Prefix = 2001:db8:88:100::/56\nDelegated-IPv6-Prefix = 2001:db8:88:1f8::/61\n" +
+		"Framed-IPv6-Prefix = ::/0\nFramed-Interface-Id = 0211:22ff:fe33:4455\n")
+	out, err := cmd.CombinedOutput()
+	req := <-done
+	if err != nil {
+		t.Fatalf("radclient: %v\n%s", err, out)
+	}
+	var p radiusPacket
+	if err := p.parse(req); err != nil {
+		t.Fatal(err)
+	}
+	// radclient's prefixes, in its order, and our encoding of each is its.
+	var got []string
+	it := radAttrIter{b: p.attrs}
+	for it.next() {
+		if it.typ != attrFramedIPv6Prefix && it.typ != attrDelegatedIPv6Prefix {
+			continue
+		}
+		pfx, err := radIPv6Prefix(it.val)
+		if err != nil {
+			t.Fatalf("radclient's % x: %v", it.val, err)
+		}
+		got = append(got, pfx.String())
+		// radclient (3.2.1) sends all 16 prefix octets, we the ones the
+		// length needs: the same value, then zeros.
+		enc := appendAttrIPv6Prefix(nil, it.typ, pfx)
+		if theirs := it.val; !bytes.HasPrefix(theirs, enc[2:]) || bytes.ContainsFunc(theirs[len(enc)-2:], func(r rune) bool { return r != 0 }) {
+			t.Errorf("%v: ours % x, radclient's % x", pfx, enc[2:], theirs)
+		}
+	}
+	if want := "2001:db8:77:1::/64 2001:db8:88:100::/56 2001:db8:88:1f8::/61 ::/0"; strings.Join(got, " ") != want {
+		t.Errorf("radclient's prefixes read as %q, want %q", got, want)
+	}
+	if v, _ := p.find(attrNASIPv6Address); !bytes.Equal(v, netip.MustParseAddr("2001:db8::a").AsSlice()) {
+		t.Errorf("NAS-IPv6-Address % x", v)
+	}
+	if v, _ := p.find(attrFramedInterfaceID); !bytes.Equal(v, []byte{0x02, 0x11, 0x22, 0xff, 0xfe, 0x33, 0x44, 0x55}) {
+		t.Errorf("Framed-Interface-Id % x", v)
+	}
+	for _, a := range ours {
+		if !strings.Contains(string(out), a.prin) {
+			t.Errorf("radclient did not print %q:\n%s", a.prin, out)
+		}
+	}
+	for _, want := range []string{`Framed-IPv6-Pool = "v6pool"`, `Delegated-IPv6-Prefix-Pool = "pdpool"`} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("radclient did not print %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestRadiusIPv6Accept: what an Access-Accept's IPv6 attributes give the
+// session. Framed-IPv6-Prefix is used only as a /64 and
+// Delegated-IPv6-Prefix only as /1 to /64, the first usable one each;
+// what is not used is said in the log.
+func TestRadiusIPv6Accept(t *testing.T) {
+	pfx := netip.MustParsePrefix
+	for _, tt := range []struct {
+		name             string
+		attrs            [][]byte
+		prefix, delegate string // "": none
+		pool, pdPool     string
+		warned           []string
+	}{
+		{
+			name: "both prefixes and both pools",
+			attrs: [][]byte{appendAttrIPv6Prefix(nil, attrFramedIPv6Prefix, pfx("2001:db8:77:1::/64")),
+				appendAttrIPv6Prefix(nil, attrDelegatedIPv6Prefix, pfx("2001:db8:88:100::/56")),
+				appendAttrString(nil, attrFramedIPv6Pool, "v6"), appendAttrString(nil, attrDelegatedIPv6PrefixPool, "pd")},
+			prefix: "2001:db8:77:1::/64", delegate: "2001:db8:88:100::/56", pool: "v6", pdPool: "pd",
+		},
+		{
+			name: "a /48 as Framed-IPv6-Prefix, then a /64",
+			attrs: [][]byte{appendAttrIPv6Prefix(nil, attrFramedIPv6Prefix, pfx("2001:db8:77::/48")),
+				appendAttrIPv6Prefix(nil, attrFramedIPv6Prefix, pfx("2001:db8:77:2::/64"))},
+			prefix: "2001:db8:77:2::/64", warned: []string{"Framed-IPv6-Prefix ignored: want a /64"},
+		},
+		{
+			name: "a second /64 is not looked at",
+			attrs: [][]byte{appendAttrIPv6Prefix(nil, attrFramedIPv6Prefix, pfx("2001:db8:77:1::/64")),
+				appendAttrIPv6Prefix(nil, attrFramedIPv6Prefix, pfx("2001:db8:77:2::/64"))},
+			prefix: "2001:db8:77:1::/64",
+		},
+		{
+			name:   "host bits",
+			attrs:  [][]byte{appendAttr(nil, attrFramedIPv6Prefix, append([]byte{0, 64}, netip.MustParseAddr("2001:db8:77:1::1").AsSlice()...))},
+			prefix: "2001:db8:77:1::/64",
+		},
+		{
+			name: "malformed ones",
+			attrs: [][]byte{appendAttr(nil, attrFramedIPv6Prefix, []byte{0, 200}),
+				appendAttr(nil, attrDelegatedIPv6Prefix, []byte{0})},
+			warned: []string{"Framed-IPv6-Prefix ignored", "Delegated-IPv6-Prefix ignored"},
+		},
+		{
+			name: "delegated /0 and /72, then a /48",
+			attrs: [][]byte{appendAttrIPv6Prefix(nil, attrDelegatedIPv6Prefix, pfx("::/0")),
+				appendAttrIPv6Prefix(nil, attrDelegatedIPv6Prefix, pfx("2001:db8:88::/72")),
+				appendAttrIPv6Prefix(nil, attrDelegatedIPv6Prefix, pfx("2001:db8:88::/48"))},
+			delegate: "2001:db8:88::/48", warned: []string{"Delegated-IPv6-Prefix ignored: want /1 to /64", "want /1 to /64"},
+		},
+		{
+			name: "Framed-IPv6-Route, Framed-Interface-Id and Login-IPv6-Host are not used",
+			attrs: [][]byte{appendAttrString(nil, attrFramedIPv6Route, "2001:db8:99::/48 :: 1"),
+				appendAttr(nil, attrFramedInterfaceID, make([]byte, 8)), appendAttr(nil, attrLoginIPv6Host, make([]byte, 16))},
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var auth [radAuthLen]byte
+			b := appendRadiusHeader(nil, radAccessAccept, 1, &auth)
+			for _, a := range tt.attrs {
+				b = append(b, a...)
+			}
+			patchRadiusLength(b)
+			var p radiusPacket
+			if err := p.parse(b); err != nil {
+				t.Fatal(err)
+			}
+			var warned []string
+			res := radiusResult(&p, nil, func(msg string, _ ...any) { warned = append(warned, msg) })
+			str := func(p netip.Prefix) string {
+				if !p.IsValid() {
+					return ""
+				}
+				return p.String()
+			}
+			if !res.ok || str(res.ipv6Prefix) != tt.prefix || str(res.delegated) != tt.delegate || res.ipv6Pool != tt.pool || res.delegatedPool != tt.pdPool {
+				t.Errorf("prefix %v delegated %v pools %q %q; want %q %q %q %q", res.ipv6Prefix, res.delegated, res.ipv6Pool, res.delegatedPool,
+					tt.prefix, tt.delegate, tt.pool, tt.pdPool)
+			}
+			if len(warned) != len(tt.warned) {
+				t.Fatalf("warned %q, want %q", warned, tt.warned)
+			}
+			for i, w := range tt.warned {
+				if !strings.Contains(warned[i], w) {
+					t.Errorf("warning %q, want one with %q", warned[i], w)
+				}
+			}
+		})
+	}
+}
+
+// TestRadiusAccountingIPv6: a record carries the session's /64,
+// delegated prefix and interface ID, and NAS-IPv6-Address; a session
+// without IPv6 carries none of them. The accounting file's records say
+// the prefixes too, and encode them without allocating.
+func TestRadiusAccountingIPv6(t *testing.T) {
+	rc := &radiusConfig{Server: []radiusServerConfig{{Address: "127.0.0.1", Secret: "s", AuthPort: 9, AcctPort: 9}},
+		NASIdentifier: "nas", AcctSpool: t.TempDir() + "/spool"}
+	rc.AcctServer = rc.Server
+	rc.nasIP, rc.nasIP6 = netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("2001:db8::a")
+	c, err := newRadiusClient(rc, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := newRadiusAccounting(c, rc, "ac", testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newFakeHarness(t, "noauth\n", nil, nil)
+	h.openIPCP(h.openLCP())
+	sess := h.sess()
+	// attrs records one Stop and returns its attributes by type.
+	attrs := func() map[radiusAttr][]byte {
+		a.record(acctStop, sess, time.Now(), trafficCounts{})
+		a.mu.Lock()
+		r := a.in[len(a.in)-1]
+		a.mu.Unlock()
+		m := map[radiusAttr][]byte{}
+		it := radAttrIter{b: r.b}
+		for it.next() {
+			m[it.typ] = it.val
+		}
+		if it.err != nil {
+			t.Fatal(it.err)
+		}
+		return m
+	}
+	m := attrs()
+	for _, typ := range []radiusAttr{attrFramedIPv6Prefix, attrDelegatedIPv6Prefix, attrFramedInterfaceID} {
+		if v, ok := m[typ]; ok {
+			t.Errorf("a session without IPv6: attribute %d % x", typ, v)
+		}
+	}
+	if v := m[attrNASIPv6Address]; !bytes.Equal(v, rc.nasIP6.AsSlice()) {
+		t.Errorf("NAS-IPv6-Address % x", v)
+	}
+	if v := m[attrNASIPAddress]; !bytes.Equal(v, []byte{192, 0, 2, 1}) {
+		t.Errorf("NAS-IP-Address % x", v)
+	}
+	setTestIPv6(sess)
+	// Given back to the pools: the Stop still says what the session had.
+	sess.v6.prefix, sess.v6.delegated = netip.Prefix{}, netip.Prefix{}
+	m = attrs()
+	for typ, want := range map[radiusAttr]string{attrFramedIPv6Prefix: "2001:db8:77:1::/64", attrDelegatedIPv6Prefix: "2001:db8:88:100::/56"} {
+		if got, err := radIPv6Prefix(m[typ]); err != nil || got.String() != want {
+			t.Errorf("attribute %d: %v %v, want %s", typ, got, err, want)
+		}
+	}
+	if v := m[attrFramedInterfaceID]; !bytes.Equal(v, sess.ipv6cpL.peer[:]) {
+		t.Errorf("Framed-Interface-Id % x", v)
+	}
+
+	line := appendAcctRecord(nil, acctStop, sess, time.Now(), trafficCounts{})
+	var rec struct {
+		IP        string `json:"ip"`
+		Prefix    string `json:"ipv6_prefix"`
+		Delegated string `json:"ipv6_delegated"`
+	}
+	if err := json.Unmarshal(line, &rec); err != nil || rec.Prefix != "2001:db8:77:1::/64" || rec.Delegated != "2001:db8:88:100::/56" || rec.IP != "10.0.0.2" {
+		t.Errorf("the accounting file's record: %v %+v\n%s", err, rec, line)
+	}
+	buf := make([]byte, 0, 1024)
+	if n := testing.AllocsPerRun(100, func() { buf = appendAcctRecord(buf[:0], acctInterim, sess, h.s.clock, trafficCounts{}) }); n != 0 && !raceEnabled {
+		t.Errorf("an accounting file record with IPv6: %v allocs, want 0", n)
+	}
+	sess.v6 = sessionV6{}
+	if line := appendAcctRecord(nil, acctStop, sess, time.Now(), trafficCounts{}); bytes.Contains(line, []byte("ipv6")) {
+		t.Errorf("a session without IPv6: %s", line)
 	}
 }
 
@@ -521,10 +876,54 @@ func TestDAERequests(t *testing.T) {
 	if sess.ending {
 		t.Fatal("a refused request ended the session")
 	}
+	// IPv6: the session's /64, delegated prefix and interface ID name it,
+	// alone or with the rest; one that is not the session's matches
+	// nothing; one that does not parse is refused.
+	setTestIPv6(sess)
+	pfx := func(typ radiusAttr, s string) []byte { return appendAttrIPv6Prefix(nil, typ, netip.MustParsePrefix(s)) }
+	framed, delegated := pfx(attrFramedIPv6Prefix, "2001:db8:77:1::/64"), pfx(attrDelegatedIPv6Prefix, "2001:db8:88:100::/56")
+	ifid := appendAttr(nil, attrFramedInterfaceID, sess.ipv6cpL.peer[:])
+	hostBits := appendAttr(nil, attrFramedIPv6Prefix, append([]byte{0, 64}, netip.MustParseAddr("2001:db8:77:1::9").AsSlice()...))
+	for _, tt := range []struct {
+		what  string
+		attrs [][]byte
+		cause uint32 // 0: ACK
+	}{
+		{"Framed-IPv6-Prefix alone", [][]byte{framed}, 0},
+		{"Delegated-IPv6-Prefix alone", [][]byte{delegated}, 0},
+		{"Framed-Interface-Id alone", [][]byte{ifid}, 0},
+		{"all three with Acct-Session-Id", [][]byte{asid, framed, delegated, ifid}, 0},
+		{"a prefix with host bits", [][]byte{hostBits}, 0},
+		{"another /64", [][]byte{pfx(attrFramedIPv6Prefix, "2001:db8:77:2::/64")}, errorCauseNoSession},
+		{"the /64 as the delegated prefix", [][]byte{pfx(attrDelegatedIPv6Prefix, "2001:db8:77:1::/64")}, errorCauseNoSession},
+		{"a shorter prefix holding the session's", [][]byte{pfx(attrDelegatedIPv6Prefix, "2001:db8:88::/48")}, errorCauseNoSession},
+		{"the session's /64 with another's Acct-Session-Id", [][]byte{appendAttrString(nil, attrAcctSessionID, "S2"), framed}, errorCauseNoSession},
+		{"another interface ID", [][]byte{appendAttr(nil, attrFramedInterfaceID, []byte{1, 2, 3, 4, 5, 6, 7, 8})}, errorCauseNoSession},
+		{"Prefix-Length 129", [][]byte{appendAttr(nil, attrFramedIPv6Prefix, []byte{0, 129})}, errorCauseInvalidVal},
+		{"a zero interface ID", [][]byte{appendAttr(nil, attrFramedInterfaceID, make([]byte, 8))}, errorCauseInvalidVal},
+		{"Framed-IPv6-Address, which we do not match on", [][]byte{appendAttr(nil, attrFramedIPv6Address, netip.MustParseAddr("2001:db8:77:1::9").AsSlice())}, errorCauseUnsupAttr},
+	} {
+		code, cause, _ := ask(request(radCoARequest, 5, tt.attrs...))
+		if want := map[bool]radiusCode{true: radCoAACK, false: radCoANAK}[tt.cause == 0]; code != want || cause != tt.cause {
+			t.Errorf("CoA by %s: code %d cause %d, want %d cause %d", tt.what, code, cause, want, tt.cause)
+		}
+	}
+	// Once the prefixes went back to the pools they name the session no
+	// more, though its accounting still carries them.
+	live := sess.v6
+	sess.v6.prefix, sess.v6.delegated = netip.Prefix{}, netip.Prefix{}
+	if code, cause, _ := ask(request(radDisconnectRequest, 6, framed)); code != radDisconnectNAK || cause != errorCauseNoSession {
+		t.Errorf("Disconnect by a /64 given back: code %d cause %d, want NAK 503", code, cause)
+	}
+	sess.v6 = live
+	if sess.ending {
+		t.Fatal("a CoA or a refused request ended the session")
+	}
 	// NAS-Port is the session ID; our own NAS-Identifier is fine; a
-	// proxy's Proxy-State comes back.
+	// proxy's Proxy-State comes back; the delegated prefix is the
+	// session's.
 	disc := request(radDisconnectRequest, 3, asid, appendAttr32(nil, attrNASPort, uint32(sess.id)),
-		appendAttrString(nil, attrNASIdentifier, "nas"), appendAttrString(nil, attrProxyState, "px"))
+		appendAttrString(nil, attrNASIdentifier, "nas"), appendAttrString(nil, attrProxyState, "px"), delegated)
 	code, cause, p := ask(disc)
 	if code != radDisconnectACK || !sess.ending {
 		t.Fatalf("Disconnect: code %d cause %d, ending %v", code, cause, sess.ending)
@@ -544,8 +943,10 @@ func TestDAERequests(t *testing.T) {
 }
 
 // TestRadiusSmallRules: fail-over passes dead servers by, an
-// Acct-Interim-Interval of 0 leaves ours, Class is bounded, and the
-// accounting queue does not grow when it never quite empties.
+// Acct-Interim-Interval of 0 leaves ours, Class is bounded, our address
+// towards the first server is the NAS-IP-Address or NAS-IPv6-Address that
+// is not configured, and the accounting queue does not grow when it never
+// quite empties.
 func TestRadiusSmallRules(t *testing.T) {
 	now := time.Now()
 	alive, dead := &radiusServer{}, &radiusServer{deadUntil: now.Add(time.Minute)}
@@ -575,12 +976,33 @@ func TestRadiusSmallRules(t *testing.T) {
 	if err := p.parse(b); err != nil {
 		t.Fatal(err)
 	}
-	res := radiusResult(&p, nil)
+	res := radiusResult(&p, nil, nil)
 	if res.acctInterim != 0 {
 		t.Errorf("Acct-Interim-Interval 0 gave %v", res.acctInterim)
 	}
 	if n := classLen(res.class); n > maxClassTotal || len(res.class) != 5 {
 		t.Errorf("kept %d Class attributes, %d bytes", len(res.class), n)
+	}
+
+	// Towards a server on IPv6, our address there is NAS-IPv6-Address.
+	if conn, err := net.DialUDP("udp", nil, &net.UDPAddr{IP: net.IPv6loopback, Port: 1812}); err == nil {
+		conn.Close()
+		c, err := newRadiusClient(&radiusConfig{Server: []radiusServerConfig{{Address: "::1", Secret: "s", AuthPort: 1812, AcctPort: 1813}}}, testLogger(t))
+		if err != nil || c.nasIP.IsValid() || c.nasIP6 != netip.IPv6Loopback() {
+			t.Errorf("towards ::1: NAS-IP-Address %v, NAS-IPv6-Address %v (%v)", c.nasIP, c.nasIP6, err)
+		}
+		if b := c.appendNASAddrs(nil); !bytes.Equal(b, append([]byte{byte(attrNASIPv6Address), 18}, netip.IPv6Loopback().AsSlice()...)) {
+			t.Errorf("NAS addresses % x", b)
+		}
+	}
+	// A configured NAS-IPv6-Address leaves NAS-IP-Address to be found
+	// towards a server on IPv4, and the other way round.
+	for _, rc := range []*radiusConfig{{nasIP6: netip.MustParseAddr("2001:db8::a")}, {nasIP: netip.MustParseAddr("192.0.2.99")}} {
+		rc.Server = []radiusServerConfig{{Address: "127.0.0.1", Secret: "s", AuthPort: 1812, AcctPort: 1813}}
+		c, err := newRadiusClient(rc, testLogger(t))
+		if want := cmp.Or(rc.nasIP, netip.MustParseAddr("127.0.0.1")); err != nil || c.nasIP != want || c.nasIP6 != rc.nasIP6 {
+			t.Errorf("configured %v and %v: NAS-IP-Address %v, NAS-IPv6-Address %v (%v)", rc.nasIP, rc.nasIP6, c.nasIP, c.nasIP6, err)
+		}
 	}
 
 	var q acctQueue

@@ -492,17 +492,6 @@ v6pool Cleartext-Password := "pw"
 	Framed-IPv6-Pool = "v6vip", Delegated-IPv6-Prefix-Pool = "v6vip"
 `
 
-// requireClientIPv6 skips a test until pppoed client has --ipv6 (IPv6CP,
-// the Router Advertisement and a DHCPv6 IA_PD); it runs once that is in.
-func requireClientIPv6(t *testing.T) {
-	t.Helper()
-	requireRoot(t)
-	out, _ := exec.Command(binPath, "client", "--help").CombinedOutput()
-	if !regexp.MustCompile(`(?m)^\s+--?ipv6(\s|$)`).Match(out) {
-		t.Skip("pppoed client --help shows no --ipv6: the client side of IPv6 (IPv6CP, RA, DHCPv6 IA_PD) is not in yet")
-	}
-}
-
 // logValue is key's value on the first line of a pppoed log with msg and
 // user, or "".
 func logValue(log, msg, user, key string) string {
@@ -527,7 +516,6 @@ func logValue(log, msg, user, key string) string {
 // by Delegated-IPv6-Prefix ends the right session; radacct's row and the
 // accounting file's stop record carry both prefixes.
 func TestIntegrationRadiusIPv6(t *testing.T) {
-	requireClientIPv6(t)
 	l := newLab(t)
 	fr := l.startFreeRADIUSDebug(radiusUsersIPv6+radiusUsers, l.srvNS)
 	acct := filepath.Join(t.TempDir(), "acct.jsonl")
@@ -540,7 +528,7 @@ func TestIntegrationRadiusIPv6(t *testing.T) {
 	srv, _ := l.radiusServer(t, extra, "--ipv6-prefix-pool", "2001:db8:100::/48", "--ipv6-delegated-pool", "2001:db8:200::/40",
 		"--ipv6-delegated-length", "56", "--acct-file", acct)
 	srv.waitLog("nas_ipv6_address=2001:db8::1", time.Second)
-	clientLine := regexp.MustCompile(`ipv6 up[^\n]*prefix=(\S+)[^\n]*delegated=(\S+)`)
+	clientLine := regexp.MustCompile(`session 0 ipv6: [^\n]*prefix=(\S+)[^\n]*delegated=(\S+)`)
 	var clients []*daemon
 	for i, tt := range []struct {
 		user              string
@@ -551,7 +539,7 @@ func TestIntegrationRadiusIPv6(t *testing.T) {
 		{"plain", "2001:db8:100::/48", "2001:db8:200::/40"},
 	} {
 		c := l.startClient("-u", tt.user, "-p", "pw", "--ipv6", "--mac", fmt.Sprintf("02:cc:00:00:0d:%02x", i+1))
-		c.waitLog("ipv6 up", 20*time.Second)
+		c.waitLog("session 0 ipv6:", 20*time.Second)
 		clients = append(clients, c)
 		var prefix, delegated string
 		waitFor(t, tt.user+"'s IPv6 up and prefix delegated in pppoed's log", 5*time.Second, func() bool {

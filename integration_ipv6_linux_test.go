@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"os/exec"
 	"path/filepath"
@@ -23,7 +24,10 @@ func TestIntegrationIPv6TUN(t *testing.T) {
 	l := newLab(t)
 	requireTool(t, "ping")
 	sock := filepath.Join(t.TempDir(), "pppoed.sock")
-	srv := l.startServer(append(l.pppFiles("require-chap\n+ipv6\n", "alice * pw *\n"), "-L", "10.0.0.1", "-R", "10.0.0.2", "-N", "4",
+	dir := t.TempDir()
+	up, down := hookScript(t, dir, "ipv6-up", ""), hookScript(t, dir, "ipv6-down", "")
+	opts := fmt.Sprintf("require-chap\n+ipv6\nipv6-up-script %s\nipv6-down-script %s\nipparam isp6\n", up, down)
+	srv := l.startServer(append(l.pppFiles(opts, "alice * pw *\n"), "-L", "10.0.0.1", "-R", "10.0.0.2", "-N", "4",
 		"--ctl-socket", sock, "--ipv6-prefix-pool", "2001:db8:100::/48", "--ipv6-delegated-pool", "2001:db8:200::/40",
 		"--ipv6-delegated-length", "56", "--ipv6-dns", "2001:db8::53")...)
 	// An address on the server's side to ping.
@@ -95,6 +99,28 @@ func TestIntegrationIPv6TUN(t *testing.T) {
 	if p := end.IPv6Pools; p == nil || p.PrefixUsed != 0 || p.DelegatedUsed != 0 {
 		t.Fatalf("after the session: ipv6_pools %+v", p)
 	}
+	// pppd's ipv6-up and ipv6-down: interface, device, speed, local and
+	// remote link-local address, ipparam, and the environment to match.
+	waitFor(t, "ipv6-down ran", 5*time.Second, func() bool { return len(hookRuns(t, dir, "ipv6-down")) == 1 })
+	local, remote := logField(srv.log.String(), "IPv6 up", "local"), logField(srv.log.String(), "IPv6 up", "remote")
+	if local == "" || remote == "" || !strings.HasPrefix(local, "fe80::") {
+		t.Fatalf("IPv6 up line: local %q remote %q", local, remote)
+	}
+	for _, name := range []string{"ipv6-up", "ipv6-down"} {
+		runs := hookRuns(t, dir, name)
+		if len(runs) != 1 {
+			t.Fatalf("%s ran %d times", name, len(runs))
+		}
+		r := runs[0]
+		want := map[string]string{"ARG1": "pppoed0", "ARG2": l.srvIf, "ARG3": "0", "ARG4": local, "ARG5": remote, "ARG6": "isp6",
+			"IFNAME": "pppoed0", "DEVICE": l.srvIf, "LLLOCAL": local, "LLREMOTE": remote, "PEERNAME": "alice",
+			"IPV6PREFIX": "2001:db8:100::/64", "IPPARAM": "isp6"}
+		for k, v := range want {
+			if r[k] != v {
+				t.Errorf("%s: %s=%q, want %q", name, k, r[k], v)
+			}
+		}
+	}
 }
 
 // TestIntegrationDualStackLoad: 1,000 sessions from one pppoed client,
@@ -134,4 +160,19 @@ func TestIntegrationDualStackLoad(t *testing.T) {
 			srv.stop()
 		})
 	}
+}
+
+// logField is key's value on the first log line with msg.
+func logField(log, msg, key string) string {
+	for _, line := range strings.Split(log, "\n") {
+		if !strings.Contains(line, `msg="`+msg+`"`) {
+			continue
+		}
+		for _, f := range strings.Fields(line) {
+			if v, ok := strings.CutPrefix(f, key+"="); ok {
+				return v
+			}
+		}
+	}
+	return ""
 }

@@ -484,7 +484,9 @@ func (s *session) info() sessionInfo {
 		}
 	}
 	i.AcctSessionID = s.acctSessionID
-	if s.v6.prefix.IsValid() {
+	if s.v6.up {
+		// Held from the network phase on, but the peer's only once
+		// IPv6CP is up.
 		i.IPv6Prefix = s.v6.prefix.String()
 	}
 	if s.v6.delegated.IsValid() {

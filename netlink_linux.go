@@ -80,9 +80,9 @@ func routeRequestVia(typ, flags uint16, dev string, dst netip.Prefix, gw netip.A
 	return nil
 }
 
-// addAddr6 gives dev the IPv6 address local/128 with the point-to-point
-// peer address peer, as pppd's sif6addr does for a link-local pair: the
-// kernel also routes peer/128 through dev. It skips duplicate address
+// addAddr6 gives dev the link-local address local/128 with the
+// point-to-point peer address peer, as pppd's sif6addr does: the kernel
+// also routes peer/128 through dev. It skips duplicate address
 // detection: IPv6CP negotiated identifiers that differ on the link
 // (RFC 5072 §4.1), and a pppN has no neighbor discovery to run it with.
 // Adding it again is not an error.
@@ -101,17 +101,12 @@ func addrRequest(typ, flags uint16, dev string, local, peer netip.Addr) error {
 	if typ == unix.RTM_DELADDR {
 		op = "delete"
 	}
-	if !local.Is6() || local.Is4In6() || !peer.Is6() || peer.Is4In6() {
+	if !local.Is6() || !peer.Is6() {
 		return fmt.Errorf("%s address %v peer %v dev %s: not IPv6", op, local, peer, dev)
 	}
-	local, peer = local.WithZone(""), peer.WithZone("")
 	err := rtnetlink(typ, flags, dev, func(b []byte, ifindex uint32) []byte {
-		scope := uint8(unix.RT_SCOPE_UNIVERSE)
-		if local.IsLinkLocalUnicast() {
-			scope = unix.RT_SCOPE_LINK
-		}
 		// struct ifaddrmsg
-		b = append(b, unix.AF_INET6, 128, unix.IFA_F_NODAD, scope)
+		b = append(b, unix.AF_INET6, 128, unix.IFA_F_NODAD, unix.RT_SCOPE_LINK)
 		b = binary.NativeEndian.AppendUint32(b, ifindex)
 		b = appendRTA(b, unix.IFA_LOCAL, local.AsSlice())
 		return appendRTA(b, unix.IFA_ADDRESS, peer.AsSlice())

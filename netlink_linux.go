@@ -1,10 +1,12 @@
-// Routes to the TUN device over rtnetlink.
+// Routes and addresses over rtnetlink: the TUN device's routes, and in
+// kernel mode the IPv6 link-local addresses and routes of the pppN units.
 //
 // Each call opens a NETLINK_ROUTE socket in the calling thread's network
-// namespace, sends one RTM_NEWROUTE or RTM_DELROUTE with NLM_F_ACK, and
-// returns the errno of the kernel's ACK. Routes change a few times at start
-// and stop, never per packet, so there is no socket to share and no lock.
-// Netlink headers are in host byte order (netlink(7)).
+// namespace, sends one RTM_NEWROUTE, RTM_DELROUTE, RTM_NEWADDR or
+// RTM_DELADDR with NLM_F_ACK, and returns the errno of the kernel's ACK.
+// Routes and addresses change when a session's NCP opens or closes and at
+// start and stop, never per packet, so there is no socket to share and no
+// lock. Netlink headers are in host byte order (netlink(7)).
 
 package main
 
@@ -69,13 +71,94 @@ func routeRequestVia(typ, flags uint16, dev string, dst netip.Prefix, gw netip.A
 		return fmt.Errorf("%s route %v dev %s: not an IPv4 or IPv6 prefix", op, dst, dev)
 	}
 	dst = dst.Masked()
-	if err := rtnetlink(typ, flags, dev, dst, gw, mtu); err != nil {
+	err := rtnetlink(typ, flags, dev, func(b []byte, ifindex uint32) []byte {
+		return appendRouteMsg(b, typ, dst, gw, ifindex, mtu)
+	})
+	if err != nil {
 		return fmt.Errorf("%s route %v dev %s: %w", op, dst, dev, err)
 	}
 	return nil
 }
 
-func rtnetlink(typ, flags uint16, dev string, dst netip.Prefix, gw netip.Addr, mtu int) error {
+// addAddr6 gives dev the link-local address local/128 with the
+// point-to-point peer address peer, as pppd's sif6addr does: the kernel
+// also routes peer/128 through dev. It skips duplicate address
+// detection: IPv6CP negotiated identifiers that differ on the link
+// (RFC 5072 §4.1), and a pppN has no neighbor discovery to run it with.
+// Adding it again is not an error.
+func addAddr6(dev string, local, peer netip.Addr) error {
+	return addrRequest(unix.RTM_NEWADDR, unix.NLM_F_CREATE|unix.NLM_F_REPLACE, dev, local, peer)
+}
+
+// delAddr6 removes local (and its peer route) from dev; a missing address
+// is EADDRNOTAVAIL.
+func delAddr6(dev string, local, peer netip.Addr) error {
+	return addrRequest(unix.RTM_DELADDR, 0, dev, local, peer)
+}
+
+func addrRequest(typ, flags uint16, dev string, local, peer netip.Addr) error {
+	op := "add"
+	if typ == unix.RTM_DELADDR {
+		op = "delete"
+	}
+	if !local.Is6() || !peer.Is6() {
+		return fmt.Errorf("%s address %v peer %v dev %s: not IPv6", op, local, peer, dev)
+	}
+	err := rtnetlink(typ, flags, dev, func(b []byte, ifindex uint32) []byte {
+		// struct ifaddrmsg
+		b = append(b, unix.AF_INET6, 128, unix.IFA_F_NODAD, unix.RT_SCOPE_LINK)
+		b = binary.NativeEndian.AppendUint32(b, ifindex)
+		b = appendRTA(b, unix.IFA_LOCAL, local.AsSlice())
+		return appendRTA(b, unix.IFA_ADDRESS, peer.AsSlice())
+	})
+	if err != nil {
+		return fmt.Errorf("%s address %v peer %v dev %s: %w", op, local, peer, dev, err)
+	}
+	return nil
+}
+
+func appendRouteMsg(b []byte, typ uint16, dst netip.Prefix, gw netip.Addr, ifindex uint32, mtu int) []byte {
+	family := uint8(unix.AF_INET)
+	if dst.Addr().Is6() {
+		family = unix.AF_INET6
+	}
+	rtm := unix.RtMsg{
+		Family:   family,
+		Dst_len:  uint8(dst.Bits()),
+		Table:    unix.RT_TABLE_MAIN,
+		Protocol: unix.RTPROT_BOOT, // what ip route add uses
+		Scope:    unix.RT_SCOPE_LINK,
+		Type:     unix.RTN_UNICAST,
+	}
+	if gw.IsValid() || family == unix.AF_INET6 {
+		rtm.Scope = unix.RT_SCOPE_UNIVERSE
+	}
+	if typ == unix.RTM_DELROUTE {
+		// Match any scope and protocol; RTA_OIF still limits the
+		// delete to routes through dev.
+		rtm.Protocol, rtm.Scope = unix.RTPROT_UNSPEC, unix.RT_SCOPE_NOWHERE
+	}
+	b = append(b, rtm.Family, rtm.Dst_len, rtm.Src_len, rtm.Tos, rtm.Table, rtm.Protocol, rtm.Scope, rtm.Type)
+	b = binary.NativeEndian.AppendUint32(b, rtm.Flags)
+	if dst.Bits() > 0 {
+		b = appendRTA(b, unix.RTA_DST, dst.Addr().AsSlice())
+	}
+	if gw.IsValid() {
+		b = appendRTA(b, unix.RTA_GATEWAY, gw.WithZone("").AsSlice())
+	}
+	b = appendRTA(b, unix.RTA_OIF, binary.NativeEndian.AppendUint32(nil, ifindex))
+	if mtu > 0 {
+		// RTA_METRICS nests the route metrics; RTAX_MTU is one of them.
+		inner := appendRTA(nil, unix.RTAX_MTU, binary.NativeEndian.AppendUint32(nil, uint32(mtu)))
+		b = appendRTA(b, unix.RTA_METRICS, inner)
+	}
+	return b
+}
+
+// rtnetlink sends one request of type typ about dev and waits for the
+// kernel's ACK. body appends the message that follows the netlink header,
+// given dev's interface index.
+func rtnetlink(typ, flags uint16, dev string, body func(b []byte, ifindex uint32) []byte) error {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
 	if err != nil {
 		return os.NewSyscallError("socket", err)
@@ -100,26 +183,6 @@ func rtnetlink(typ, flags uint16, dev string, dst netip.Prefix, gw netip.Addr, m
 		return os.NewSyscallError("SIOCGIFINDEX", err)
 	}
 
-	family := uint8(unix.AF_INET)
-	if dst.Addr().Is6() {
-		family = unix.AF_INET6
-	}
-	rtm := unix.RtMsg{
-		Family:   family,
-		Dst_len:  uint8(dst.Bits()),
-		Table:    unix.RT_TABLE_MAIN,
-		Protocol: unix.RTPROT_BOOT, // what ip route add uses
-		Scope:    unix.RT_SCOPE_LINK,
-		Type:     unix.RTN_UNICAST,
-	}
-	if gw.IsValid() || family == unix.AF_INET6 {
-		rtm.Scope = unix.RT_SCOPE_UNIVERSE
-	}
-	if typ == unix.RTM_DELROUTE {
-		// Match any scope and protocol; RTA_OIF still limits the
-		// delete to routes through dev.
-		rtm.Protocol, rtm.Scope = unix.RTPROT_UNSPEC, unix.RT_SCOPE_NOWHERE
-	}
 	const seq = 1
 	b := make([]byte, 0, unix.NLMSG_HDRLEN+unix.SizeofRtMsg+4*(rtaHdrLen+16))
 	b = binary.NativeEndian.AppendUint32(b, 0) // nlmsg_len, patched below
@@ -127,20 +190,7 @@ func rtnetlink(typ, flags uint16, dev string, dst netip.Prefix, gw netip.Addr, m
 	b = binary.NativeEndian.AppendUint16(b, unix.NLM_F_REQUEST|unix.NLM_F_ACK|flags)
 	b = binary.NativeEndian.AppendUint32(b, seq)
 	b = binary.NativeEndian.AppendUint32(b, 0) // nlmsg_pid: the kernel fills it in
-	b = append(b, rtm.Family, rtm.Dst_len, rtm.Src_len, rtm.Tos, rtm.Table, rtm.Protocol, rtm.Scope, rtm.Type)
-	b = binary.NativeEndian.AppendUint32(b, rtm.Flags)
-	if dst.Bits() > 0 {
-		b = appendRTA(b, unix.RTA_DST, dst.Addr().AsSlice())
-	}
-	if gw.IsValid() {
-		b = appendRTA(b, unix.RTA_GATEWAY, gw.AsSlice())
-	}
-	b = appendRTA(b, unix.RTA_OIF, binary.NativeEndian.AppendUint32(nil, ifr.Uint32()))
-	if mtu > 0 {
-		// RTA_METRICS nests the route metrics; RTAX_MTU is one of them.
-		inner := appendRTA(nil, unix.RTAX_MTU, binary.NativeEndian.AppendUint32(nil, uint32(mtu)))
-		b = appendRTA(b, unix.RTA_METRICS, inner)
-	}
+	b = body(b, ifr.Uint32())
 	binary.NativeEndian.PutUint32(b, uint32(len(b)))
 
 	if err := unix.Sendto(fd, b, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {

@@ -16,18 +16,21 @@
 // them (kernelPoller: epoll, non-blocking fds, pooled buffers; no
 // goroutine, os.File or buffer per session) posts each PPP frame as it is
 // to the loop, tagged with the session ID and the slot's generation. We
-// write every control frame to the channel. IP
-// never reaches userspace: the session's traffic counters are the unit's
+// write every control frame to the channel, the IPv6 packets the loop
+// answers with (RAs, DHCPv6) as well. IP never reaches userspace, but for
+// the peer's IPv6 control packets that one AF_PACKET socket picks off the
+// pppN units (pppox6_linux.go). The session's traffic counters are the unit's
 // (SIOCGPPPSTATS, less the NCP frames we read from the unit fd, which the
 // kernel counts too) and its data idleness is the unit's (PPPIOCGIDLE).
 // Closing the fds ends the session in the kernel and removes pppN.
 //
 // kernelPath and each kernelSession belong to the loop; the poller only
 // posts, and counts what it reads from a unit fd in atomics. The poller's
-// table of descriptors is shared under its mutex: the loop adds and removes
-// (and closes) descriptors under it, the poller reads under it, so a
-// descriptor number the loop closed and the kernel gave out again is never
-// read for the session that had it.
+// table of descriptors, and its table of pppN interface indexes, are shared
+// under its mutex: the loop adds and removes (and closes) descriptors and
+// publishes indexes under it, the poller reads under it, so a descriptor
+// number the loop closed and the kernel gave out again is never read for
+// the session that had it.
 //
 // ioctl numbers and struct layouts come from golang.org/x/sys per
 // architecture; the layouts x/sys lacks (struct npioctl, struct ppp_idle,
@@ -52,14 +55,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// pppProtoIP is PPP_IP from linux/ppp_defs.h, for PPPIOCSNPMODE.
+// pppProtoIP and pppProtoIPv6 are PPP_IP and PPP_IPV6 from
+// linux/ppp_defs.h, for PPPIOCSNPMODE.
 const (
-	pppProtoIP  = 0x21
-	npmodePass  = 0 // NPMODE_PASS
-	npmodeDrop  = 1 // NPMODE_DROP
-	devPPP      = "/dev/ppp"
-	pxProtoOE   = 0 // PX_PROTO_OE
-	sockaddrLen = 2 + 4 + 2 + ethAddrLen + unix.IFNAMSIZ
+	pppProtoIP   = 0x21
+	pppProtoIPv6 = 0x57
+	npmodePass   = 0 // NPMODE_PASS
+	npmodeDrop   = 1 // NPMODE_DROP
+	devPPP       = "/dev/ppp"
+	pxProtoOE    = 0 // PX_PROTO_OE
+	sockaddrLen  = 2 + 4 + 2 + ethAddrLen + unix.IFNAMSIZ
 )
 
 // npioctl is struct npioctl from linux/ppp-ioctl.h: two C ints, the same
@@ -92,6 +97,8 @@ type kernelPath struct {
 	unitFromSID bool
 	offset      int
 	poll        *kernelPoller
+	ctl6        int         // the AF_PACKET socket of IPv6 control packets; -1: IPv6 is off
+	warnedFwd   bool        // the loop warned that IPv6 forwarding is off
 	closeq      chan [3]int // descriptors for the closers
 	closers     sync.WaitGroup
 }
@@ -113,8 +120,18 @@ func newKernelPath(cfg *config) (*kernelPath, error) {
 		unix.Close(ctl)
 		return nil, err
 	}
-	return &kernelPath{ctl: ctl, unitFromSID: cfg.UnitFromSession, offset: cfg.SessionOffset, poll: p,
-		closeq: make(chan [3]int, min(cfg.MaxSessions, 4096))}, nil
+	k := &kernelPath{ctl: ctl, unitFromSID: cfg.UnitFromSession, offset: cfg.SessionOffset, poll: p, ctl6: -1,
+		closeq: make(chan [3]int, min(cfg.MaxSessions, 4096))}
+	if cfg.v6.enabled() {
+		if k.ctl6, err = openIPv6Control(unix.ARPHRD_PPP); err == nil {
+			err = p.add(k.ctl6, pollEntry{ctl6: true})
+		}
+		if err != nil {
+			k.close()
+			return nil, fmt.Errorf("IPv6 control socket: %w", err)
+		}
+	}
+	return k, nil
 }
 
 func (k *kernelPath) mode() string                { return "kernel" }
@@ -150,6 +167,11 @@ func (k *kernelPath) close() error {
 	k.poll.close()
 	err := unix.Close(k.ctl)
 	k.ctl = -1
+	if k.ctl6 >= 0 {
+		k.poll.forget(k.ctl6)
+		unix.Close(k.ctl6)
+		k.ctl6 = -1
+	}
 	return err
 }
 
@@ -160,7 +182,7 @@ func (k *kernelPath) open(sess *session) (sessionPath, error) {
 		return nil, err
 	}
 	ks.k, ks.sid, ks.gen = k, sess.id, sess.gen
-	if err := k.poll.add(ks.ch, ks, false); err != nil {
+	if err := k.poll.add(ks.ch, pollEntry{ks: ks, sid: ks.sid, gen: ks.gen}); err != nil {
 		ks.close()
 		return nil, err
 	}
@@ -175,6 +197,7 @@ type kernelPoller struct {
 	ep, wake int
 	mu       sync.Mutex
 	fds      map[int32]pollEntry
+	byIndex  map[int32]pollEntry // pppN's interface index: its session
 }
 
 type pollEntry struct {
@@ -182,6 +205,7 @@ type pollEntry struct {
 	sid  uint16
 	gen  uint32
 	unit bool // a unit fd: what is read is counted
+	ctl6 bool // the IPv6 control socket, of no session
 }
 
 // pollReads bounds the reads of one descriptor per wakeup, so one busy
@@ -204,18 +228,19 @@ func newKernelPoller() (*kernelPoller, error) {
 		unix.Close(wake)
 		return nil, os.NewSyscallError("epoll_ctl", err)
 	}
-	return &kernelPoller{ep: ep, wake: wake, fds: map[int32]pollEntry{}}, nil
+	return &kernelPoller{ep: ep, wake: wake, fds: map[int32]pollEntry{}, byIndex: map[int32]pollEntry{}}, nil
 }
 
-// add starts reading fd for ks.
-func (p *kernelPoller) add(fd int, ks *kernelSession, unit bool) error {
+// add starts reading fd for e: a session's channel or unit, or the IPv6
+// control socket.
+func (p *kernelPoller) add(fd int, e pollEntry) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}
 	if err := unix.EpollCtl(p.ep, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		return os.NewSyscallError("epoll_ctl", err)
 	}
-	p.fds[int32(fd)] = pollEntry{ks: ks, sid: ks.sid, gen: ks.gen, unit: unit}
+	p.fds[int32(fd)] = e
 	return nil
 }
 
@@ -261,6 +286,10 @@ func (p *kernelPoller) read(srv *server, fd int32) {
 	e, ok := p.fds[fd]
 	if !ok {
 		return // closed since epoll_wait returned
+	}
+	if e.ctl6 {
+		p.readIPv6Locked(srv, fd)
+		return
 	}
 	for range pollReads {
 		fr := getFrame()
@@ -312,6 +341,7 @@ type kernelSession struct {
 	total trafficCounts
 
 	isUp    bool
+	v6      kernelSession6
 	rate    rateLimit       // wanted
 	applied rateLimit       // what the last tc commands set
 	tcDone  <-chan struct{} // the last tc job; the next one waits for it
@@ -431,14 +461,14 @@ func (ks *kernelSession) enterNetwork(mru int) error {
 	if err := ks.newUnit(unit, mru); err != nil {
 		return err
 	}
-	return ks.k.poll.add(ks.unit, ks, true)
+	return ks.k.poll.add(ks.unit, pollEntry{ks: ks, sid: ks.sid, gen: ks.gen, unit: true})
 }
 
 func (ks *kernelSession) up(local, peer netip.Addr, mtu int) error {
 	if err := ks.configure(local, peer, mtu); err != nil {
 		return err
 	}
-	if err := ks.setNPMode(true); err != nil {
+	if err := ks.setNPMode(pppProtoIP, true); err != nil {
 		return err
 	}
 	ks.isUp = true
@@ -446,15 +476,9 @@ func (ks *kernelSession) up(local, peer netip.Addr, mtu int) error {
 	return nil
 }
 
-func (ks *kernelSession) up6(local, peer [ifaceIDLen]byte, prefix netip.Prefix, mtu int) error {
-	return errors.New("IPv6 in kernel mode is not implemented yet")
-}
-func (ks *kernelSession) route6(netip.Prefix) error { return nil }
-func (ks *kernelSession) down6()                    {}
-
 func (ks *kernelSession) down() {
 	if ks.unit >= 0 {
-		ks.setNPMode(false)
+		ks.setNPMode(pppProtoIP, false)
 	}
 	ks.isUp = false
 }
@@ -560,12 +584,21 @@ func (ks *kernelSession) newUnit(want int, mru int) error {
 	if err := ioctlInt32(u, unix.PPPIOCSMRU, &m); err != nil {
 		return os.NewSyscallError("PPPIOCSMRU", err)
 	}
-	return nil
+	// A new unit passes every protocol. Once one NCP brings pppN up, what
+	// the peer sends of the other's protocol before that NCP is open
+	// would reach the kernel's stack (and be forwarded, from any source),
+	// and the kernel's own (MLD reports) the peer; up and up6 let each
+	// through.
+	if err := ks.setNPMode(pppProtoIP, false); err != nil {
+		return err
+	}
+	return ks.setNPMode(pppProtoIPv6, false)
 }
 
-// setNPMode lets IP through the unit, or drops it.
-func (ks *kernelSession) setNPMode(pass bool) error {
-	np := npioctl{protocol: pppProtoIP, mode: npmodeDrop}
+// setNPMode lets a network protocol (pppProtoIP, pppProtoIPv6) through the
+// unit, or drops it.
+func (ks *kernelSession) setNPMode(proto int32, pass bool) error {
+	np := npioctl{protocol: proto, mode: npmodeDrop}
 	if pass {
 		np.mode = npmodePass
 	}
@@ -598,6 +631,11 @@ func (ks *kernelSession) close() error {
 	ks.unit, ks.ch, ks.sock = -1, -1, -1
 	if ks.k == nil {
 		return closeFds(fds)
+	}
+	if ks.v6.up {
+		// pppN's removal takes its addresses and routes.
+		ks.k.poll.unwatch6(ks.v6.ifindex)
+		ks.v6 = kernelSession6{}
 	}
 	ks.k.poll.forget(fds[0], fds[1])
 	select {

@@ -288,6 +288,63 @@ func TestRouteDefault(t *testing.T) {
 	}
 }
 
+// TestAddr6AddDel gives a TUN the link-local pair a kernel-mode session's
+// pppN gets, routes a delegated prefix via the peer and a /64 to the
+// device, and takes them away again.
+func TestAddr6AddDel(t *testing.T) {
+	n := newTunNetns(t)
+	n.open(1492)
+	// No link-local address of the kernel's (addr_gen_mode 1): a pppN
+	// gets none either.
+	n.do(func() error {
+		if err := os.WriteFile("/proc/sys/net/ipv6/conf/"+n.ifname+"/addr_gen_mode", []byte("1"), 0); err != nil {
+			return err
+		}
+		return os.WriteFile("/proc/sys/net/ipv6/conf/"+n.ifname+"/disable_ipv6", []byte("0"), 0)
+	})
+	local, peer := netip.MustParseAddr("fe80::1:2:3:4"), netip.MustParseAddr("fe80::5:6:7:8")
+	pd := netip.MustParsePrefix("2001:db8:200:100::/56")
+	n.do(func() error { return addAddr6(n.ifname, local, peer) })
+	// NLM_F_REPLACE: adding it again is not an error.
+	n.do(func() error { return addAddr6(n.ifname, local, peer) })
+	out := n.ip("-6", "addr", "show", "dev", n.ifname)
+	if !strings.Contains(out, "inet6 fe80::1:2:3:4 peer fe80::5:6:7:8/128 scope link") || strings.Count(out, "inet6") != 1 {
+		t.Errorf("after addAddr6:\n%s", out)
+	}
+	if out := n.ip("-6", "route", "show", "dev", n.ifname); !strings.Contains(out, "fe80::5:6:7:8 proto kernel") {
+		t.Errorf("no route to the peer after addAddr6:\n%s", out)
+	}
+	n.do(func() error { return addRouteVia(n.ifname, pd, peer) })
+	if out := n.ip("-6", "route", "show", "dev", n.ifname); !strings.Contains(out, "2001:db8:200:100::/56 via fe80::5:6:7:8 metric") {
+		t.Errorf("after addRouteVia:\n%s", out)
+	}
+	n.do(func() error { return addRoute(n.ifname, netip.MustParsePrefix("2001:db8:100:7::/64")) })
+	if out := n.ip("-6", "route", "show", "dev", n.ifname); !strings.Contains(out, "2001:db8:100:7::/64 metric") {
+		t.Errorf("after addRoute:\n%s", out)
+	}
+	n.do(func() error {
+		if err := delRoute(n.ifname, pd); err != nil {
+			return err
+		}
+		return delAddr6(n.ifname, local, peer)
+	})
+	if out := n.ip("-6", "addr", "show", "dev", n.ifname); strings.Contains(out, "inet6") {
+		t.Errorf("after delAddr6:\n%s", out)
+	}
+	if out := n.ip("-6", "route", "show", "dev", n.ifname); strings.Contains(out, "fe80::5:6:7:8") || strings.Contains(out, "2001:db8:200") {
+		t.Errorf("routes left after delRoute and delAddr6:\n%s", out)
+	}
+	n.do(func() error {
+		if err := delAddr6(n.ifname, local, peer); !errors.Is(err, unix.EADDRNOTAVAIL) {
+			return errors.New("delAddr6 of a missing address: want EADDRNOTAVAIL, got " + errString(err))
+		}
+		if err := addAddr6(n.ifname, netip.MustParseAddr("10.0.0.1"), peer); err == nil {
+			return errors.New("addAddr6 accepted an IPv4 address")
+		}
+		return nil
+	})
+}
+
 // TestTUNPing writes an ICMP echo request from the peer to the TUN's local
 // address and reads the kernel's echo reply back, first one at a time, then
 // with a reader and a writer goroutine running at once.

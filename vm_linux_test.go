@@ -49,8 +49,9 @@ func TestVMKernelMode(t *testing.T) {
 	checks := parseVMChecks(out)
 	groups := vmAuths
 	if os.Getenv("PPPOED_VM_AC_CMD") == "" {
-		// pppoed's own accounting: exact counters and -T in kernel mode.
-		groups = append(groups[:len(groups):len(groups)], "accounting", "ratelimit")
+		// pppoed's own accounting (exact counters and -T), rate
+		// limits and IPv6 in kernel mode.
+		groups = append(groups[:len(groups):len(groups)], "accounting", "ratelimit", "ipv6")
 	}
 	for _, auth := range groups {
 		t.Run(auth, func(t *testing.T) {

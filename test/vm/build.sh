@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # build.sh builds the kernel and initramfs that run.sh boots: Debian 12's own
 # kernel (this host's has no PPP) and a busybox initramfs holding Debian's
-# pppd, rp-pppoe, iproute2 (ip and tc), nftables, iptables, iperf3 and
-# tcpdump with the PPP, veth, tun, netfilter, tc (tbf, ingress, matchall,
-# police) and virtio modules. Nothing from Debian's mirror
+# pppd, rp-pppoe, iproute2 (ip and tc), nftables, iptables, iperf3,
+# tcpdump and WIDE-DHCPv6's client (dhcp6c) with the PPP, veth, dummy, tun,
+# netfilter, tc (tbf, ingress, matchall, police) and virtio modules. Nothing from Debian's mirror
 # is installed on the host: the .debs are fetched with apt-get and unpacked
 # with dpkg -x. Only the host tools it needs (qemu-system-x86, xz, and
 # gcc/make/patch for the kernel-mode pppoe-server) are installed, when
@@ -83,7 +83,7 @@ K=$C/kernel
 
 # The userland: the full dependency closure, got by resolving against an
 # empty dpkg status, so it does not depend on what the host has installed.
-pkgs="busybox-static bash dash kmod procps iproute2 ppp pppoe iperf3 nftables iptables tcpdump"
+pkgs="busybox-static bash dash kmod procps iproute2 ppp pppoe iperf3 nftables iptables tcpdump wide-dhcpv6-client"
 if [[ $(cat sysroot/.pkgs 2>/dev/null) != "$pkgs" ]] || [[ -n ${REFRESH:-} ]]; then
 	log "apt-get install --download-only $pkgs"
 	rm -rf debs sysroot && mkdir -p debs/partial apt-state sysroot
@@ -146,7 +146,7 @@ fi
 # The initramfs tree.
 R=$C/root
 rm -rf "$R" && mkdir -p "$R" && cd "$R"
-mkdir -p bin sbin usr/bin usr/sbin lib64 etc/ppp/peers proc sys dev run tmp mnt/host root var/log var/lib lab
+mkdir -p bin sbin usr/bin usr/sbin lib64 etc/ppp/peers etc/wide-dhcpv6 proc sys dev run tmp mnt/host root var/log var/lib/dhcpv6 lab
 ln -s ../run var/run
 copied=" "
 copy() { # copy a sysroot file to the same path in the tree, following links
@@ -170,7 +170,7 @@ cp "$S/bin/busybox" bin/
 for a in $(bin/busybox --list); do [[ -e bin/$a ]] || ln -s busybox "bin/$a"; done
 for b in /usr/sbin/pppd /usr/sbin/pppoe /usr/sbin/pppoe-server /usr/sbin/pppoe-discovery \
 	/bin/ip /sbin/tc /usr/sbin/nft /usr/sbin/xtables-nft-multi /usr/sbin/xtables-legacy-multi \
-	/usr/bin/iperf3 /usr/bin/tcpdump /bin/kmod /bin/bash /bin/dash /bin/ps /usr/bin/pgrep /usr/bin/pkill; do
+	/usr/bin/iperf3 /usr/bin/tcpdump /usr/sbin/dhcp6c /bin/kmod /bin/bash /bin/dash /bin/ps /usr/bin/pgrep /usr/bin/pkill; do
 	rm -f "bin/${b##*/}"
 	copy_elf "$S$b"
 done
@@ -192,7 +192,7 @@ mkdir -p etc/ppp/plugins && ln -s /usr/lib/pppd/2.4.9/rp-pppoe.so etc/ppp/plugin
 # Modules with their dependencies, and a modules.dep of their own, so
 # modprobe and the kernel's autoloading (/dev/ppp, veth, nft) find them.
 mods="virtio_pci 9pnet_virtio 9p virtio_console
-	slhc ppp_generic pppox pppoe ppp_async veth tun
+	slhc ppp_generic pppox pppoe ppp_async veth dummy tun
 	nf_tables nft_chain_nat nft_nat nft_masq nft_ct nft_compat
 	ip_tables iptable_nat iptable_mangle iptable_filter xt_MASQUERADE xt_TCPMSS xt_tcpmss xt_tcpudp xt_conntrack xt_nat xt_comment
 	sch_tbf sch_ingress cls_matchall act_police"

@@ -21,6 +21,8 @@
 #            once after the methods, for pppoed only
 #   RATELIMIT=0   skip the rate limit checks (tc on pppN, set rate), which
 #            run once after those
+#   IPV6=0   skip the IPv6 checks (pppd +ipv6, SLAAC, dhcp6c, ping6), which
+#            run last, for pppoed only
 #
 # Each check prints "PASS <auth>/<name>" or "FAIL <auth>/<name>: <why>";
 # the script exits 1 if any failed.
@@ -93,7 +95,7 @@ dump_logs() {
 	for f in /tmp/ac.log /tmp/ac-pppd.log /tmp/cli-*.log; do
 		[[ -s $f ]] || continue
 		echo "--- $f"
-		grep -v 'password\|secret' "$f" | tail -40
+		grep -v 'password\|secret\|level=DEBUG' "$f" | tail -40
 	done
 }
 
@@ -383,8 +385,162 @@ run_ratelimit() {
 	return 0
 }
 
+# addr6 NS DEV SCOPE prints DEV's first IPv6 address of SCOPE in NS, and
+# its peer address if it has one.
+addr6() {
+	ip -n "$1" -6 -o addr show dev "$2" scope "$3" 2>/dev/null |
+		awk '{for (i = 1; i < NF; i++) {if ($i == "inet6") a = $(i + 1); if ($i == "peer") p = $(i + 1)}}
+			a != "" {sub("/.*", "", a); sub("/.*", "", p); print a, p; exit}'
+}
+has_addr6() { [[ -n $(addr6 "$@") ]]; }
+# hex6 ADDR[/LEN] prints ADDR as 32 hex digits, to compare prefixes.
+hex6() {
+	local a=${1%%/*} head tail out='' g n
+	if [[ $a == *::* ]]; then head=${a%%::*} tail=${a#*::}; else head=$a tail=''; fi
+	local -a h t
+	IFS=: read -ra h <<<"$head"
+	IFS=: read -ra t <<<"$tail"
+	for g in "${h[@]}"; do out+=$(printf %04x "0x$g"); done
+	for ((n = 8 - ${#h[@]} - ${#t[@]}; n > 0; n--)); do out+=0000; done
+	for g in "${t[@]}"; do out+=$(printf %04x "0x$g"); done
+	echo "$out"
+}
+
+# run_ipv6 checks kernel-mode IPv6 (issue 13) against Debian's pppd with
+# +ipv6 in cli: IPv6CP; pppN's link-local pair, settings and /64 route; the
+# peer's Router Solicitations and DHCPv6 reaching the loop through the IPv6
+# control socket; the kernel, not the loop too, answering a ping to our
+# link-local address. Then what needs the loop's RAs and DHCPv6 server
+# (ipv6.go, dhcp6.go): the kernel's SLAAC on ppp7 (accept_ra; the
+# interface identifier is the one IPv6CP negotiated), WIDE-DHCPv6's dhcp6c
+# taking a /56 and numbering d0 from it, the /56 routed via the peer on
+# srv, and ping6 both ways, to the SLAAC address and into the /56.
+run_ipv6() {
+	auth=ipv6
+	local fails_before=$failed got dev srv_ll cli_ll slaac="" pd="" v
+	printf '%s\n' require-chap >/etc/ppp/pppoe-server-options
+	# srv routes and has an address of its own to ping; cli is a host
+	# that takes RAs on the ppp7 pppd makes (a new interface copies
+	# conf/default) and a dummy d0 for the delegated prefix.
+	ip netns exec srv bash -c 'echo 1 >/proc/sys/net/ipv6/conf/all/forwarding'
+	ip -n srv addr add 2001:db8:ffff::1/128 dev lo
+	ip netns exec cli bash -c 'echo 0 >/proc/sys/net/ipv6/conf/all/forwarding; echo 1 >/proc/sys/net/ipv6/conf/default/accept_ra'
+	modprobe dummy
+	ip -n cli link add d0 type dummy
+	ip -n cli link set d0 up
+	local ac
+	start_pppoed --log-level debug --ipv6-prefix-pool 2001:db8:100::/48 --ipv6-delegated-pool 2001:db8:200::/40 \
+		--ipv6-delegated-length 56 --ipv6-dns 2001:db8::53 || return
+	auth=chap client v 7 s3cret plugin rp-pppoe.so vc +ipv6
+	if ! waitfor "$UP_TIMEOUT" has_addr ppp7; then
+		fail session-up "no address on ppp7 within ${UP_TIMEOUT}s"
+		dump_logs
+		{ kill -9 "$pid_v" $ac && wait; } 2>/dev/null
+		return
+	fi
+	pass session-up
+
+	step "ipv6: IPv6CP, pppN's link-local pair, settings and routes"
+	waitfor 10 grep -q 'msg="IPv6 up"' /tmp/ac.log && pass ipv6-up || fail ipv6-up "no msg=\"IPv6 up\" in pppoed's log"
+	dev=$(srv_ppp | head -1)
+	waitfor 5 has_addr6 cli ppp7 link
+	read -r srv_ll v < <(addr6 srv "$dev" link)
+	read -r cli_ll _ < <(addr6 cli ppp7 link)
+	[[ -n $srv_ll && -n $cli_ll && $v == "$cli_ll" ]] && pass srv-link-local ||
+		fail srv-link-local "$dev has '$srv_ll peer $v', ppp7 has '$cli_ll': want fe80::<ours> peer ppp7's"
+	got=$(for v in forwarding accept_ra autoconf disable_ipv6; do ip netns exec srv cat /proc/sys/net/ipv6/conf/$dev/$v; done | tr '\n' ' ')
+	[[ $got == "1 0 0 0 " ]] && pass srv-sysctl || fail srv-sysctl "$dev: forwarding accept_ra autoconf disable_ipv6 = $got, want 1 0 0 0"
+	local p64
+	p64=$(ip -n srv -6 route show dev "$dev" | grep -oE '^2001:db8:100:[0-9a-f:]*/64')
+	[[ -n $p64 ]] && pass srv-route-64 || fail srv-route-64 "no route to a /64 of 2001:db8:100::/48 on $dev: $(ip -n srv -6 route show dev "$dev" | tr '\n' ';')"
+	# ppp7's first RS may cross IPv6CP's last Configure-Ack and reach pppN
+	# before IPv6 is up there (the RA sent at IPv6 up stands in for the
+	# answer), and the kernel stops soliciting at the first RA; ppp7's
+	# link-local address added again makes it send a fresh one.
+	local ll_spec
+	ll_spec=$(ip -n cli -6 -o addr show dev ppp7 scope link |
+		awk '{for (i = 1; i < NF; i++) if ($i == "inet6") {s = $(i + 1); if ($(i + 2) == "peer") s = s " peer " $(i + 3); print s; exit}}')
+	# shellcheck disable=SC2086 # ll_spec is "ADDR[ peer PEER]/LEN"
+	ip -n cli addr del $ll_spec dev ppp7 && ip -n cli addr add $ll_spec dev ppp7
+	waitfor 10 grep -q 'msg="IPv6 control packet from the peer".*what=RS' /tmp/ac.log && pass rs-received ||
+		fail rs-received "the loop saw no Router Solicitation from ppp7 (ppp7: $ll_spec)"
+	got=$(ip netns exec cli ping -6 -c 3 -i 0.3 -w 5 -I ppp7 "$srv_ll" 2>&1)
+	[[ $? == 0 && $got != *DUP* ]] && pass ping-link-local || fail ping-link-local "$(echo "$got" | tail -3 | tr '\n' ' ')"
+
+	step "ipv6: dhcp6c on ppp7 asks for a prefix for d0"
+	printf '%s\n' 'interface ppp7 {' '	send ia-pd 0;' '	request domain-name-servers;' '};' \
+		'id-assoc pd 0 {' '	prefix-interface d0 {' '		sla-id 1;' '		sla-len 8;' '	};' '};' >/tmp/dhcp6c.conf
+	ip netns exec cli dhcp6c -f -D -c /tmp/dhcp6c.conf -p /run/dhcp6c.pid ppp7 >/tmp/dhcp6c.log 2>&1 &
+	local dhcp6c=$!
+	waitfor 10 grep -q 'msg="IPv6 control packet from the peer".*what=DHCPv6' /tmp/ac.log && pass dhcp6-received ||
+		fail dhcp6-received "the loop saw no DHCPv6 message from ppp7"
+
+	# From here on the checks need the loop's RAs and DHCPv6 answers.
+	step "ipv6: SLAAC on ppp7 from the RAs, ping6 both ways"
+	if waitfor 15 has_addr6 cli ppp7 global; then
+		read -r slaac _ < <(addr6 cli ppp7 global)
+		got=$(hex6 "$slaac")
+		[[ -n $p64 && ${got:0:16} == "$(hex6 "$p64" | cut -c1-16)" && ${got:16} == "$(hex6 "$cli_ll" | cut -c17-)" ]] && pass slaac ||
+			fail slaac "ppp7 has $slaac, want $p64 with ppp7's identifier (${cli_ll#fe80::})"
+	else
+		fail slaac "no global address on ppp7 within 15 s"
+	fi
+	got=$(ip -n cli -6 route show default)
+	[[ $got == *"via $srv_ll dev ppp7"* ]] && pass cli-default-route || fail cli-default-route "cli's default route: '$got', want via $srv_ll dev ppp7"
+	ip netns exec cli ping -6 -q -c 2 -w 5 2001:db8:ffff::1 >/dev/null 2>&1 && pass ping6-cli-to-srv || fail ping6-cli-to-srv "no reply from 2001:db8:ffff::1"
+	if [[ -n $slaac ]]; then
+		ip netns exec srv ping -6 -q -c 2 -w 5 "$slaac" >/dev/null 2>&1 && pass ping6-srv-to-slaac || fail ping6-srv-to-slaac "no reply from $slaac"
+	else
+		fail ping6-srv-to-slaac "no SLAAC address to ping"
+	fi
+
+	step "ipv6: the delegated /56 on d0, routed via ppp7 on srv"
+	if waitfor 15 has_addr6 cli d0 global; then
+		read -r pd _ < <(addr6 cli d0 global)
+		[[ $(hex6 "$pd" | cut -c1-10) == 20010db802 ]] && pass dhcp6-pd || fail dhcp6-pd "d0 has $pd, want one of 2001:db8:200::/40"
+	else
+		fail dhcp6-pd "no global address on d0 within 15 s: $(grep -iE 'prefix|error|fail' /tmp/dhcp6c.log | grep -v ctl | tail -3 | tr '\n' ' ')"
+	fi
+	got=$(ip -n srv -6 route show dev "$dev" | grep -E '^2001:db8:2[0-9a-f:]*/56 via ')
+	if [[ -n $cli_ll && $got == *"via $cli_ll "* ]] && [[ -z $pd || $(hex6 "$pd" | cut -c1-14) == $(hex6 "${got%% *}" | cut -c1-14) ]]; then
+		pass srv-route-pd
+	else
+		fail srv-route-pd "want the /56 holding d0's ${pd:-address} via $cli_ll on $dev: $(ip -n srv -6 route show dev "$dev" | tr '\n' ';')"
+	fi
+	grep -q 'msg="prefix delegated"' /tmp/ac.log && pass pd-logged || fail pd-logged "no msg=\"prefix delegated\" in pppoed's log"
+	grep -q '2001:db8::53' /tmp/dhcp6c.log && pass dhcp6-dns || fail dhcp6-dns "dhcp6c's log does not mention 2001:db8::53"
+	if [[ -n $pd ]]; then
+		ip netns exec srv ping -6 -q -c 2 -w 5 "$pd" >/dev/null 2>&1 && pass ping6-srv-to-pd || fail ping6-srv-to-pd "no reply from $pd"
+	else
+		fail ping6-srv-to-pd "no delegated address to ping"
+	fi
+
+	step "ipv6: stop dhcp6c (it releases the prefix), the client and the AC"
+	kill $dhcp6c 2>/dev/null
+	waitfor 10 dead $dhcp6c || kill -9 $dhcp6c
+	if [[ -z $pd ]]; then
+		fail pd-route-released "no prefix was delegated"
+	else
+		waitfor 3 eval '! ip -n srv -6 route show dev "$dev" | grep -q "^2001:db8:2.* via "' && pass pd-route-released ||
+			fail pd-route-released "the /56 is still routed after dhcp6c's Release: $(ip -n srv -6 route show dev "$dev" | tr '\n' ';')"
+	fi
+	stop_pppoed "$pid_v"
+	# Taking IPv6 down (routes, address, NPMODE) logs a warning when a step fails.
+	got=$(grep -E 'level=(WARN|ERROR)' /tmp/ac.log | head -3)
+	[[ -z $got ]] && pass no-warnings || fail no-warnings "$got"
+	ip -n cli link del d0
+	ip -n srv addr del 2001:db8:ffff::1/128 dev lo
+	if ((failed > fails_before)); then
+		dump_logs
+		echo "--- /tmp/dhcp6c.log"
+		tail -30 /tmp/dhcp6c.log
+	fi
+	return 0
+}
+
 for a in $AUTH; do run_auth "$a"; done
 [[ -z $rp && ${ACCOUNTING:-1} == 1 ]] && run_accounting
 [[ -z $rp && ${RATELIMIT:-1} == 1 ]] && run_ratelimit
+[[ -z $rp && ${IPV6:-1} == 1 ]] && run_ipv6
 step "done: $failed failed"
 ((failed == 0))

@@ -75,9 +75,11 @@ test: deps vet race allocs qemu
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=100000x
 
 # make ipk ARCH=mipsel_24kc: dist/pppoed_$(VERSION)_<arch>.ipk for OpenWrt.
-# test/ipk.sh knows the architectures and the GOARCH for each.
+# test/ipk.sh knows the architectures and the GOARCH for each, and packs
+# with pigz -11, which test/deps.sh installs when it is missing.
 ipk:
 	@test -n "$(ARCH)" || { echo "usage: make ipk ARCH=<$$(./test/ipk.sh --archs | tr ' ' '|')>" >&2; exit 2; }
+	@command -v pigz >/dev/null || ./test/deps.sh pigz
 	@goarch=$$(./test/ipk.sh --goarch "$(ARCH)") || exit 2; \
 	mkdir -p dist; \
 	echo "build dist/pppoed-openwrt-$(ARCH) (GOARCH=$$goarch)"; \

@@ -770,7 +770,7 @@ func owIPKBuild(t *testing.T, env []string, args ...string) ([]byte, error) {
 }
 
 func TestIPK(t *testing.T) {
-	for _, tool := range []string{"bash", "tar", "gzip", "od"} {
+	for _, tool := range []string{"bash", "tar", "gzip", "pigz", "od"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			skipf(t, "%s is not installed", tool)
 		}

@@ -18,7 +18,6 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
-	"slices"
 	"syscall"
 	"time"
 
@@ -308,7 +307,6 @@ func setupTUN(cfg *config) (*tunDevice, error) {
 	for i := range addrs {
 		addrs[i] = cfg.pool.remoteAddr(poolSlot(i))
 	}
-	slices.SortFunc(addrs, func(a, b netip.Addr) int { return a.Compare(b) })
 	for _, p := range coveringPrefixes(addrs) {
 		if err := addRoute(cfg.TUNName, p); err != nil {
 			tun.close()

@@ -176,8 +176,15 @@ func (e *jsonEncoder) mapping(v reflect.Value) {
 		e.b = append(e.b, "null"...)
 		return
 	}
-	keys := v.MapKeys()
-	slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
+	// The keys are sorted as strings, not as reflect.Values: slices.Sort
+	// of strings is in the binary anyway, a sort of reflect.Values would
+	// add its own 9 KB.
+	keys := make([]string, 0, v.Len())
+	for it := v.MapRange(); it.Next(); {
+		keys = append(keys, it.Key().String())
+	}
+	slices.Sort(keys)
+	kv := reflect.New(v.Type().Key()).Elem()
 	e.b = append(e.b, '{')
 	e.depth++
 	for i, k := range keys {
@@ -185,12 +192,13 @@ func (e *jsonEncoder) mapping(v reflect.Value) {
 			e.b = append(e.b, ',')
 		}
 		e.newline()
-		e.b = appendJSONString(e.b, k.String())
+		e.b = appendJSONString(e.b, k)
 		e.b = append(e.b, ':')
 		if e.indent {
 			e.b = append(e.b, ' ')
 		}
-		e.value(v.MapIndex(k))
+		kv.SetString(k)
+		e.value(v.MapIndex(kv))
 	}
 	e.depth--
 	if len(keys) > 0 {

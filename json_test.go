@@ -28,8 +28,10 @@ func sampleReply() ctlReply {
 // writes, compact and indented, for every field of the control types.
 func TestJSONMatchesEncodingJSON(t *testing.T) {
 	rep := sampleReply()
+	n := 7
 	for _, v := range []any{rep, &rep, rep.Sessions, rep.Stat, ctlReply{}, ctlRequest{Cmd: "stat", SID: 9, All: true},
 		[]sessionInfo{}, map[string]uint64(nil), []secret{"pw"}, struct{ S secret }{"pw"},
+		map[secret]int{"b": 1, "a": 2, "": 3, "\u00e9": 4, "Z": 5}, map[string]*int{"x": nil, "w": &n},
 		[]float64{0, 1, -1, 1e20, 1e21, 1e-6, 1e-7, 123456789.125, -0.000001234}, []float32{1e21, 1e-7, 3.25}} {
 		want, err := json.Marshal(v)
 		if err != nil {

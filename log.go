@@ -269,8 +269,11 @@ func logNeedsQuote(s string) bool {
 			i++
 			continue
 		}
+		// slog asks unicode.IsPrint; strconv.IsPrint is the same test on
+		// tables the binary has anyway (strconv.Quote), where unicode's
+		// would add 7 KB.
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError || unicode.IsSpace(r) || !unicode.IsPrint(r) {
+		if r == utf8.RuneError || unicode.IsSpace(r) || !strconv.IsPrint(r) {
 			return true
 		}
 		i += size

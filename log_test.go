@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // TestLoggerMatchesSlog: lines have the form of log/slog's text handler,
@@ -93,5 +94,31 @@ func TestLoggerSurvivesBadValues(t *testing.T) {
 	want := `msg=m entry=<nil> p="!PANIC: boom" err=<nil> s=<nil> file=<nil>` + "\n"
 	if got := buf.String(); !strings.HasSuffix(got, want) {
 		t.Errorf("got  %q\nwant suffix %q", got, want)
+	}
+}
+
+// TestLogQuotesAsSlog: a value is quoted exactly when slog's text handler
+// quotes it, for every rune outside ASCII (logNeedsQuote asks
+// strconv.IsPrint where slog asks unicode.IsPrint). In ASCII, DEL is the
+// one difference: we quote it, slog does not.
+func TestLogQuotesAsSlog(t *testing.T) {
+	var b bytes.Buffer
+	h := slog.NewTextHandler(&b, &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		if a.Key != "v" {
+			return slog.Attr{}
+		}
+		return a
+	}})
+	for r := rune(utf8.RuneSelf); r <= utf8.MaxRune; r++ {
+		s := "a" + string(r)
+		b.Reset()
+		rec := slog.NewRecord(time.Time{}, slog.LevelInfo, "", 0)
+		rec.AddAttrs(slog.String("v", s))
+		if err := h.Handle(t.Context(), rec); err != nil {
+			t.Fatal(err)
+		}
+		if quoted := strings.HasPrefix(b.String(), `v="`); logNeedsQuote(s) != quoted {
+			t.Errorf("%U: logNeedsQuote = %v, slog quotes: %v", r, !quoted, quoted)
+		}
 	}
 }

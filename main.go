@@ -18,7 +18,6 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
-	"slices"
 	"syscall"
 	"time"
 
@@ -335,7 +334,6 @@ func setupTUN(cfg *config) (*tunDevice, error) {
 	for i := range addrs {
 		addrs[i] = cfg.pool.remoteAddr(poolSlot(i))
 	}
-	slices.SortFunc(addrs, func(a, b netip.Addr) int { return a.Compare(b) })
 	routes := coveringPrefixes(addrs)
 	if v := cfg.v6; v != nil {
 		routes = append(routes, v.bases()...)

@@ -707,8 +707,9 @@ func TestOpenWrtShellcheck(t *testing.T) {
 
 // TestOpenWrtFeedMakefile evaluates openwrt/Makefile in a stub buildroot
 // where it is reached through a symlink, as package/pppoed or a feed would
-// reach it, and checks that the version comes from VERSION and that the
-// conffiles are the ones test/ipk.sh ships.
+// reach it, and checks that the version comes from VERSION, that the
+// conffiles are the ones test/ipk.sh ships and that the packages the
+// top-level Makefile compiles without inlining are the same.
 func TestOpenWrtFeedMakefile(t *testing.T) {
 	mk, err := exec.LookPath("make")
 	if err != nil {
@@ -718,7 +719,8 @@ func TestOpenWrtFeedMakefile(t *testing.T) {
 	for path, body := range map[string]string{
 		"rules.mk":           "",
 		"include/package.mk": "BuildPackage = $(info conffiles=$(strip $(Package/$(1)/conffiles)))\n",
-		"feeds/packages/lang/golang/golang-package.mk": "GoBinPackage =\nGO_ARCH_DEPENDS = @(mipsel||x86_64)\n",
+		"feeds/packages/lang/golang/golang-package.mk": "GoBinPackage =\nGO_ARCH_DEPENDS = @(mipsel||x86_64)\n" +
+			"GO_PKG_DEFAULT_GCFLAGS = -spectre all\nGoPackage/Build/Compile = go install $(1)\n",
 	} {
 		p := filepath.Join(top, path)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -740,7 +742,8 @@ func TestOpenWrtFeedMakefile(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(mk, "-s", "-C", link, "TOPDIR="+top, "INCLUDE_DIR="+filepath.Join(top, "include"),
-		"--eval", "show: ; @echo version=$(PKG_VERSION) src=$(PPPOED_SRC) ldflags=$(GO_PKG_LDFLAGS_X) tags=$(GO_PKG_TAGS) bin=$(GO_PKG_INSTALL_BIN_PATH)", "show")
+		"--eval", "show: ; @echo version=$(PKG_VERSION) src=$(PPPOED_SRC) ldflags=$(GO_PKG_LDFLAGS_X) tags=$(GO_PKG_TAGS) bin=$(GO_PKG_INSTALL_BIN_PATH)\n"+
+			"\t@echo \"compile=$(strip $(Build/Compile))\"", "show")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("make: %v\n%s", err, out)
@@ -750,7 +753,16 @@ func TestOpenWrtFeedMakefile(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := strings.TrimSpace(string(ver))
-	want := fmt.Sprintf("conffiles=/etc/config/pppoed /etc/ppp/pppoed-chap-secrets\nversion=%s src=%s ldflags=main.version=%s tags=noclient bin=/usr/sbin\n", v, repo, v)
+	noinline, err := exec.Command(mk, "-s", "--eval", "show: ; @echo $(NOINLINE)", "show").Output()
+	if err != nil || len(strings.Fields(string(noinline))) == 0 {
+		t.Fatalf("make: NOINLINE = %q, %v", noinline, err)
+	}
+	var compile []string
+	for _, p := range strings.Fields(string(noinline)) {
+		compile = append(compile, fmt.Sprintf("-gcflags '%s=-l -spectre all'", p))
+	}
+	want := fmt.Sprintf("conffiles=/etc/config/pppoed /etc/ppp/pppoed-chap-secrets\nversion=%s src=%s ldflags=main.version=%s tags=noclient bin=/usr/sbin\ncompile=go install %s\n",
+		v, repo, v, strings.Join(compile, " "))
 	if string(out) != want {
 		t.Errorf("make printed (-want +got):\n-%s\n+%s", want, out)
 	}
@@ -838,7 +850,7 @@ func owIPKBuild(t *testing.T, env []string, args ...string) ([]byte, error) {
 }
 
 func TestIPK(t *testing.T) {
-	for _, tool := range []string{"bash", "tar", "gzip", "od"} {
+	for _, tool := range []string{"bash", "tar", "gzip", "pigz", "od"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			skipf(t, "%s is not installed", tool)
 		}

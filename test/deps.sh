@@ -3,9 +3,14 @@
 # peers we test against, the tools the network tests use, and the Go modules.
 # As another user it only reports what is missing; the tests that need a
 # missing tool then skip (and fail under CI=true).
+#
+#   test/deps.sh            everything, then go mod download
+#   test/deps.sh PKG...     only these Debian packages (make ipk: pigz)
 set -euo pipefail
 
-pkgs=(ppp pppoe iproute2 tcpdump python3-scapy iputils-ping curl qemu-user nftables iptables shellcheck busybox systemd freeradius freeradius-utils sqlite3)
+pkgs=(ppp pppoe iproute2 tcpdump python3-scapy iputils-ping curl qemu-user nftables iptables shellcheck busybox systemd freeradius freeradius-utils sqlite3 pigz)
+only=$#
+((only == 0)) || pkgs=("$@")
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -19,8 +24,9 @@ if ((${#missing[@]})); then
 		apt-get update -qq
 		apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 	else
-		echo "deps: missing ${missing[*]} (run make test as root on Debian to install them)"
+		echo "deps: missing ${missing[*]} (run $0 $* as root on Debian to install them)"
+		((only == 0)) || exit 1
 	fi
 fi
 
-go mod download
+((only)) || go mod download

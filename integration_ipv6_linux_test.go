@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/netip"
 	"os/exec"
+	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -137,15 +140,18 @@ func TestIntegrationDualStackLoad(t *testing.T) {
 			sock := filepath.Join(t.TempDir(), "pppoed.sock")
 			opts := "require-chap\nip-up-script /nonexistent\nip-down-script /nonexistent\nipv6-up-script /nonexistent\nipv6-down-script /nonexistent\n"
 			args := append(l.pppFiles(opts, "load * pw *\n"), "-L", "10.1.0.1", "-R", "10.2.0.1", "-N", "1000", "--ctl-socket", sock)
-			cargs := []string{"-u", "load", "-p", "pw", "-n", "1000", "--timeout", "120s", "-q"}
+			cargs := []string{"-u", "load", "-p", "pw", "-n", "1000", "--rate", "2000", "--timeout", "120s", "-q"}
 			if mode == "dual-stack" {
 				args = append(args, "--ipv6-prefix-pool", "2001:db8:100::/48", "--ipv6-delegated-pool", "2001:db8:200::/40")
 				cargs = append(cargs, "--ipv6")
 			}
 			srv := l.startServer(args...)
+			cpu0 := cpuTicks(t, srv.cmd.Process.Pid)
 			c := l.startClient(cargs...)
 			c.waitLog("summary: 1000 of 1000 sessions up", 150*time.Second)
-			t.Logf("%s: %s", mode, regexp.MustCompile(`summary: .*`).FindString(c.log.String()))
+			// The server's CPU time per session set up (USER_HZ is 100).
+			perSession := time.Duration(cpuTicks(t, srv.cmd.Process.Pid)-cpu0) * 10 * time.Millisecond / 1000
+			t.Logf("%s: %s; server CPU %v a session", mode, regexp.MustCompile(`summary: .*\n.*`).FindString(c.log.String()), perSession)
 			if mode == "dual-stack" {
 				var st statInfo
 				if err := json.Unmarshal([]byte(cli(t, "show", "stat", "--json", "--ctl-socket", sock)), &st); err != nil {
@@ -175,4 +181,18 @@ func logField(log, msg, key string) string {
 		}
 	}
 	return ""
+}
+
+// cpuTicks is a process's user and system time in clock ticks.
+func cpuTicks(t *testing.T, pid int) int {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The command name may hold spaces; the fields count from its ')'.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+	u, _ := strconv.Atoi(f[11])
+	s, _ := strconv.Atoi(f[12])
+	return u + s
 }

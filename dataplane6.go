@@ -54,9 +54,10 @@ type tunPath6 struct {
 	byPD   map[pdKey]*dataSession6
 	pdLens []uint8 // the delegated lengths in use, longest first
 	pdUse  map[uint8]int
-	// routeTUN routes a prefix outside the configured pools to the TUN
-	// (add) or withdraws it; main sets it, tests leave it nil.
-	routeTUN func(pfx netip.Prefix, add bool) error
+	// routeTUN routes a prefix to the TUN with a path MTU (0: the
+	// TUN's) when add is true, or withdraws that route; main sets it,
+	// tests leave it nil.
+	routeTUN func(pfx netip.Prefix, mtu int, add bool) error
 	// inPools reports whether the pools' routes cover pfx already.
 	inPools func(pfx netip.Prefix) bool
 }
@@ -144,6 +145,7 @@ type tunSession6 struct {
 	ds       *dataSession6
 	prefix   netip.Prefix
 	pd       netip.Prefix
+	mtu      int  // the peer's MRU
 	routed64 bool // prefix has a route of its own to the TUN
 	routedPD bool
 }
@@ -153,12 +155,12 @@ func (t *tunSession) up6(_, _ [ifaceIDLen]byte, prefix netip.Prefix, mtu int) er
 	if prefix.Bits() != 64 || !prefix.Addr().Is6() {
 		return errors.New("pppoe: a session's IPv6 prefix must be a /64")
 	}
-	p := &t.p.v6
-	if err := t.routeOwn(prefix, true); err != nil {
+	t.v6.mtu = mtu
+	own, err := t.routeOwn(prefix)
+	if err != nil {
 		return err
 	}
-	t.v6.routed64 = !p.covered(prefix)
-	t.v6.prefix = prefix
+	t.v6.prefix, t.v6.routed64 = prefix, own
 	t.publish6(mtu)
 	return nil
 }
@@ -167,23 +169,21 @@ func (t *tunSession) route6(pfx netip.Prefix) error {
 	if t.v6.ds == nil {
 		return errors.New("pppoe: route6 while IPv6 is down")
 	}
-	p := &t.p.v6
 	if t.v6.pd.IsValid() {
 		if t.v6.routedPD {
-			if err := t.routeOwn(t.v6.pd, false); err != nil {
-				t.sess.logger().Warn("cannot remove the route of a delegated prefix", "prefix", t.v6.pd.String(), "err", err)
-			}
+			t.unroute(t.v6.pd)
 		}
 		t.v6.pd, t.v6.routedPD = netip.Prefix{}, false
 	}
 	if pfx.IsValid() {
-		if err := t.routeOwn(pfx, true); err != nil {
-			t.publish6(t.v6.ds.mru)
+		own, err := t.routeOwn(pfx)
+		if err != nil {
+			t.publish6(t.v6.mtu)
 			return err
 		}
-		t.v6.pd, t.v6.routedPD = pfx, !p.covered(pfx)
+		t.v6.pd, t.v6.routedPD = pfx, own
 	}
-	t.publish6(t.v6.ds.mru)
+	t.publish6(t.v6.mtu)
 	return nil
 }
 
@@ -194,15 +194,11 @@ func (t *tunSession) down6() {
 	p := t.p
 	p.v6.publish(int(t.sess.id-p.offset-1), t.v6.ds, nil)
 	t.v6.ds = nil
-	for _, r := range []struct {
-		pfx netip.Prefix
-		own bool
-	}{{t.v6.prefix, t.v6.routed64}, {t.v6.pd, t.v6.routedPD}} {
-		if r.own {
-			if err := t.routeOwn(r.pfx, false); err != nil {
-				t.sess.logger().Warn("cannot remove a session's IPv6 route", "prefix", r.pfx.String(), "err", err)
-			}
-		}
+	if t.v6.routed64 {
+		t.unroute(t.v6.prefix)
+	}
+	if t.v6.routedPD {
+		t.unroute(t.v6.pd)
 	}
 	t.v6 = tunSession6{}
 }
@@ -219,14 +215,27 @@ func (t *tunSession) publish6(mru int) {
 	t.v6.ds = ds
 }
 
-// routeOwn routes pfx to the TUN, or withdraws that route, unless a pool's
-// route covers it.
-func (t *tunSession) routeOwn(pfx netip.Prefix, add bool) error {
+// routeOwn gives pfx a route of its own to the TUN when the pools' routes
+// do not cover it (a prefix from RADIUS), or when the peer's MRU is below
+// the TUN's MTU: that route carries the MRU, so the kernel answers a
+// packet too big for the peer with ICMPv6 Packet Too Big instead of the
+// data path dropping it. It reports whether it added one.
+func (t *tunSession) routeOwn(pfx netip.Prefix) (bool, error) {
 	p := &t.p.v6
-	if p.covered(pfx) || p.routeTUN == nil {
-		return nil
+	mtu := t.v6.mtu
+	if mtu >= ethPPPoEMTU {
+		mtu = 0
 	}
-	return p.routeTUN(pfx, add)
+	if p.routeTUN == nil || (p.covered(pfx) && mtu == 0) {
+		return false, nil
+	}
+	return true, p.routeTUN(pfx, mtu, true)
+}
+
+func (t *tunSession) unroute(pfx netip.Prefix) {
+	if err := t.p.v6.routeTUN(pfx, 0, false); err != nil {
+		t.sess.logger().Warn("cannot remove a session's IPv6 route", "prefix", pfx.String(), "err", err)
+	}
 }
 
 func (p *tunPath6) covered(pfx netip.Prefix) bool { return p.inPools == nil || p.inPools(pfx) }

@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
-	"os/exec"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -195,4 +195,39 @@ func cpuTicks(t *testing.T, pid int) int {
 	u, _ := strconv.Atoi(f[11])
 	s, _ := strconv.Atoi(f[12])
 	return u + s
+}
+
+// TestIntegrationIPv6RouteMTU: a client whose MRU is below the TUN's MTU
+// gets its /64 and delegated prefix routed with that MTU, so a packet that
+// fits the TUN but not the client is fragmented (or answered with Packet
+// Too Big) by the kernel instead of dropped by the data path; the routes
+// go with the session.
+func TestIntegrationIPv6RouteMTU(t *testing.T) {
+	l := newLab(t)
+	requireTool(t, "ping")
+	l.startServer(append(l.pppFiles("require-chap\n", "alice * pw *\n"), "-L", "10.0.0.1", "-R", "10.0.0.2", "-N", "4",
+		"--ipv6-prefix-pool", "2001:db8:100::/48", "--ipv6-delegated-pool", "2001:db8:200::/40")...)
+	l.ip("-n", l.srvNS, "addr", "add", "2001:db8:ffff::1/128", "dev", "lo")
+	c := l.startClient("-u", "alice", "-p", "pw", "--tun", "--ipv6", "--default-route", "--mru", "1400")
+	c.waitLog("session 0 tun:", 10*time.Second)
+	m := ipv6Line.FindStringSubmatch(c.log.String())
+	if m == nil {
+		t.Fatalf("no ipv6 line:\n%s", c.log.String())
+	}
+	routes := func() string {
+		out, _ := exec.Command("ip", "-n", l.srvNS, "-6", "route").CombinedOutput()
+		return string(out)
+	}
+	for _, want := range []string{"2001:db8:100::/64 dev pppoed0 metric 1024 mtu 1400", "2001:db8:200::/56 dev pppoed0 metric 1024 mtu 1400"} {
+		if !strings.Contains(routes(), want) {
+			t.Fatalf("server routes lack %q:\n%s", want, routes())
+		}
+	}
+	// 1468 bytes of IPv6: fits the TUN (1492), not the client (1400).
+	if out, err := exec.Command("ip", "netns", "exec", l.srvNS, "ping", "-6", "-c", "2", "-W", "2", "-s", "1420", m[1]).CombinedOutput(); err != nil {
+		t.Fatalf("ping6 of 1468 bytes to a client with MRU 1400: %v\n%s", err, out)
+	}
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	<-c.done
+	waitFor(t, "the session's routes gone", 5*time.Second, func() bool { return !strings.Contains(routes(), "mtu 1400") })
 }

@@ -191,9 +191,9 @@ func serve(ctx context.Context, cfg *config, log *logger, hup <-chan os.Signal) 
 		}
 		if v := cfg.v6; v != nil {
 			tp.v6.inPools = v.covers
-			tp.v6.routeTUN = func(pfx netip.Prefix, add bool) error {
+			tp.v6.routeTUN = func(pfx netip.Prefix, mtu int, add bool) error {
 				if add {
-					return addRoute(t.name(), pfx)
+					return addRouteMTU(t.name(), pfx, mtu)
 				}
 				return delRoute(t.name(), pfx)
 			}

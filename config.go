@@ -840,6 +840,9 @@ func (c *config) validateIPv6() error {
 		if err != nil {
 			return usagef("%s: %q is not an IPv6 prefix", what, s)
 		}
+		if a := pfx.Masked().Addr(); !a.Is6() || !a.IsGlobalUnicast() || pfx.Bits() < 8 {
+			return usagef("%s: %s is not a global unicast or unique local IPv6 prefix", what, pfx)
+		}
 		p, err := newPrefixPool(pfx, n)
 		if err != nil {
 			return usagef("%s: %v", what, err)
@@ -861,7 +864,15 @@ func (c *config) validateIPv6() error {
 	if err := add(&v.delegated, "ipv6_delegated_pool", "", c.IPv6DelegatedPool, bits); err != nil {
 		return err
 	}
+	named := map[string]bool{}
 	for _, p := range c.Pools {
+		if p.IPv6PrefixPool == "" && p.IPv6DelegatedPool == "" {
+			continue
+		}
+		if p.Name == "" || named[p.Name] {
+			return usagef("[[pool]]: a pool with IPv6 prefixes needs a name of its own (got %q)", p.Name)
+		}
+		named[p.Name] = true
 		if err := add(&v.prefix, fmt.Sprintf("[[pool]] %q: ipv6_prefix_pool", p.Name), p.Name, p.IPv6PrefixPool, 64); err != nil {
 			return err
 		}

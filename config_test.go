@@ -133,6 +133,19 @@ func TestBadInput(t *testing.T) {
 		{"bad mode", nil, "interfaces = [\"nosuchif0\"]\nmode = \"fast\"\n", "mode"},
 		{"TOML syntax", nil, "interfaces = [\"nosuchif0\"\n", "line"},
 
+		// IPv6 settings.
+		{"IPv6 pool not a prefix", []string{"-I", "nosuchif0", "--ipv6-prefix-pool", "2001:db8::"}, "", "ipv6_prefix_pool"},
+		{"IPv6 pool longer than /64", []string{"-I", "nosuchif0", "--ipv6-prefix-pool", "2001:db8::/80"}, "", "ipv6_prefix_pool"},
+		{"IPv6 pool ::/0", []string{"-I", "nosuchif0", "--ipv6-prefix-pool", "::/0"}, "", "ipv6_prefix_pool: ::/0 is not a global unicast"},
+		{"IPv6 pool link-local", []string{"-I", "nosuchif0", "--ipv6-prefix-pool", "fe80::/48"}, "", "ipv6_prefix_pool: fe80::/48 is not a global unicast"},
+		{"IPv6 pool IPv4", []string{"-I", "nosuchif0", "--ipv6-prefix-pool", "10.0.0.0/8"}, "", "ipv6_prefix_pool"},
+		{"delegated pool without /64s", []string{"-I", "nosuchif0", "--ipv6-delegated-pool", "2001:db8::/40"}, "", "need ipv6_prefix_pool"},
+		{"delegated length", []string{"-I", "nosuchif0", "--ipv6-prefix-pool", "2001:db8:1::/48", "--ipv6-delegated-pool", "2001:db8:200::/40", "--ipv6-delegated-length", "36"}, "", "ipv6_delegated_pool"},
+		{"pools overlap", []string{"-I", "nosuchif0", "--ipv6-prefix-pool", "2001:db8:1::/48", "--ipv6-delegated-pool", "2001:db8::/40"}, "", "overlaps"},
+		{"three IPv6 DNS", []string{"-I", "nosuchif0", "--ipv6-prefix-pool", "2001:db8:1::/48", "--ipv6-dns", "2001:db8::1", "--ipv6-dns", "2001:db8::2", "--ipv6-dns", "2001:db8::3"}, "", "ipv6_dns"},
+		{"IPv4 as IPv6 DNS", []string{"-I", "nosuchif0", "--ipv6-prefix-pool", "2001:db8:1::/48", "--ipv6-dns", "10.0.0.1"}, "", "ipv6_dns"},
+		{"IPv6 pool without a name", nil, "interfaces = [\"nosuchif0\"]\nipv6_prefix_pool = \"2001:db8:1::/48\"\n[[pool]]\nipv6_prefix_pool = \"2001:db8:2::/48\"\n", "needs a name"},
+
 		// Pools no PPP link can use, each refused naming the flag or key.
 		{"-R loopback", []string{"-I", "nosuchif0", "-R", "127.0.0.2"}, "", "-R/first_remote_ip with -N/max_sessions: the pool of 64 from 127.0.0.2 takes in 127.0.0.2, which is in 127.0.0.0/8"},
 		{"-R in 0.0.0.0/8", []string{"-I", "nosuchif0", "-R", "0.0.0.1", "-N", "4"}, "", "-R/first_remote_ip with -N/max_sessions: the pool of 4 from 0.0.0.1 takes in 0.0.0.1, which is in 0.0.0.0/8"},

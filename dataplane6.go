@@ -58,6 +58,8 @@ type tunPath6 struct {
 	// TUN's) when add is true, or withdraws that route; main sets it,
 	// tests leave it nil.
 	routeTUN func(pfx netip.Prefix, mtu int, add bool) error
+	// isBase reports whether pfx is a pool's whole prefix.
+	isBase func(pfx netip.Prefix) bool
 	// inPools reports whether the pools' routes cover pfx already.
 	inPools func(pfx netip.Prefix) bool
 }
@@ -226,7 +228,10 @@ func (t *tunSession) routeOwn(pfx netip.Prefix) (bool, error) {
 	if mtu >= ethPPPoEMTU {
 		mtu = 0
 	}
-	if p.routeTUN == nil || (p.covered(pfx) && mtu == 0) {
+	if p.routeTUN == nil || (p.covered(pfx) && mtu == 0) || (p.isBase != nil && p.isBase(pfx)) {
+		// A prefix that is a pool's whole prefix keeps the pool's
+		// route: one of its own would replace it, and its removal
+		// would take the pool's with it.
 		return false, nil
 	}
 	return true, p.routeTUN(pfx, mtu, true)
@@ -255,7 +260,14 @@ func (p *tunPath) forward6(ifc *iface, b []byte, i, n int) bool {
 		return true
 	}
 	if pkt[24] == 0xff || (pkt[24] == 0xfe && pkt[25]&0xc0 == 0x80) {
-		return false
+		// To us or the link: the loop answers RS, NS, echo and
+		// DHCPv6; anything else (mDNS, SSDP, MLD, ...) is for nobody
+		// here and must not fill the loop's queue.
+		if forLoop6(pkt) {
+			return false
+		}
+		p.stats.add(statDataDropped)
+		return true
 	}
 	src := binary.BigEndian.Uint64(pkt[8:16])
 	switch {
@@ -277,6 +289,24 @@ func (p *tunPath) forward6(ifc *iface, b []byte, i, n int) bool {
 		p.stats.add(statDataUp)
 	}
 	return true
+}
+
+// forLoop6 reports whether an IPv6 packet to a multicast or link-local
+// address is one the loop answers: a Router or Neighbor Solicitation, an
+// echo request, or DHCPv6 to the server port. pkt holds at least the
+// IPv6 header.
+func forLoop6(pkt []byte) bool {
+	switch pkt[6] {
+	case ipProtoICMPv6:
+		if len(pkt) < 41 {
+			return false
+		}
+		t := pkt[40]
+		return t == icmp6RS || t == icmp6NS || t == icmp6EchoRequest
+	case ipProtoUDP:
+		return len(pkt) >= 48 && binary.BigEndian.Uint16(pkt[42:]) == dhcp6ServerPort
+	}
+	return false
 }
 
 // forwardDown6 wraps one IPv6 packet from the TUN, at b[headroom:], for its

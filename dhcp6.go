@@ -443,6 +443,9 @@ type dhcp6Session interface {
 	// naAddress is the address IA_NA hands out (inside the session's /64);
 	// ok=false when IA_NA is off or the session has no /64.
 	naAddress() (netip.Addr, bool)
+	// onLink is the session's /64, which Confirm checks addresses
+	// against whether or not IA_NA is offered; ok=false without one.
+	onLink() (netip.Prefix, bool)
 }
 
 // dhcp6Server is the DHCPv6 configuration every session shares; read-only
@@ -817,8 +820,7 @@ func (d *dhcp6Server) appendReleased(b []byte, req *dhcp6Msg, st *dhcp6State, se
 // confirm judges the addresses of a Confirm (RFC 8415 §18.3.3): onLink when
 // every one is inside the session's /64; any is false when there are none.
 func (d *dhcp6Server) confirm(req *dhcp6Msg, sess dhcp6Session) (onLink, any bool) {
-	a, ok := sess.naAddress()
-	link := netip.PrefixFrom(a, 64).Masked()
+	link, ok := sess.onLink()
 	onLink = true
 	for j := range req.na[:req.nNA] {
 		it := dhcp6OptIter{b: req.na[j].opts}

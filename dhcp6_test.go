@@ -38,6 +38,10 @@ func (f *fakeSess6) releaseDelegated() {
 
 func (f *fakeSess6) naAddress() (netip.Addr, bool) { return f.na, f.na.IsValid() }
 
+func (f *fakeSess6) onLink() (netip.Prefix, bool) {
+	return netip.PrefixFrom(f.na, 64).Masked(), f.na.IsValid()
+}
+
 // dh6 is a server, one session's state and the session, with helpers to
 // build requests and check replies.
 type dh6 struct {

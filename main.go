@@ -18,6 +18,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
@@ -191,6 +192,7 @@ func serve(ctx context.Context, cfg *config, log *logger, hup <-chan os.Signal) 
 		}
 		if v := cfg.v6; v != nil {
 			tp.v6.inPools = v.covers
+			tp.v6.isBase = func(pfx netip.Prefix) bool { return slices.Contains(v.bases(), pfx) }
 			tp.v6.routeTUN = func(pfx netip.Prefix, mtu int, add bool) error {
 				if add {
 					return addRouteMTU(t.name(), pfx, mtu)

@@ -27,6 +27,7 @@ const maxPoolPrefixes = 1 << 16
 var (
 	errPrefixExhausted = errors.New("pppoe: IPv6 prefix pool exhausted")
 	errPrefixInUse     = errors.New("pppoe: IPv6 prefix already in use")
+	errPrefixOverlaps  = errors.New("pppoe: IPv6 prefix overlaps a pool without being one of its prefixes")
 )
 
 type prefixPool struct {
@@ -144,26 +145,8 @@ type prefixKind struct {
 	fixed map[netip.Prefix]bool
 }
 
-// get hands out a prefix of the pool name, or want itself when it is valid
-// (from RADIUS): from its pool if it is in one, else as a fixed prefix. A
-// want that another session holds is refused.
-func (k *prefixKind) get(name string, want netip.Prefix) (netip.Prefix, error) {
-	if want.IsValid() {
-		want = want.Masked()
-		for _, p := range k.pools {
-			if i, ok := p.indexOf(want); ok {
-				return want, p.take(i)
-			}
-		}
-		if k.fixed[want] {
-			return netip.Prefix{}, errPrefixInUse
-		}
-		if k.fixed == nil {
-			k.fixed = map[netip.Prefix]bool{}
-		}
-		k.fixed[want] = true
-		return want, nil
-	}
+// get hands out the prefix of pool name that has waited longest.
+func (k *prefixKind) get(name string) (netip.Prefix, error) {
 	p := k.pools[name]
 	if p == nil {
 		return netip.Prefix{}, errPrefixExhausted
@@ -206,6 +189,41 @@ type v6Pools struct {
 	prefix    prefixKind // the /64s
 	delegated prefixKind
 	dns       []netip.Addr
+}
+
+// get hands out a prefix of kind k: want itself when it is valid (from
+// RADIUS), else one from the pool name. A wanted prefix is taken out of
+// its pool when it is one of the pool's prefixes, or held as a fixed one
+// when it is outside every pool; one that overlaps a pool of either kind
+// otherwise, or a prefix another session holds, is refused, so no two
+// sessions ever route or send from the same addresses.
+func (v *v6Pools) get(k *prefixKind, name string, want netip.Prefix) (netip.Prefix, error) {
+	if !want.IsValid() {
+		return k.get(name)
+	}
+	want = want.Masked()
+	for _, p := range k.pools {
+		if i, ok := p.indexOf(want); ok {
+			return want, p.take(i)
+		}
+	}
+	for _, kk := range []*prefixKind{&v.prefix, &v.delegated} {
+		for _, p := range kk.pools {
+			if p.base.Overlaps(want) {
+				return netip.Prefix{}, errPrefixOverlaps
+			}
+		}
+		for f := range kk.fixed {
+			if f.Overlaps(want) {
+				return netip.Prefix{}, errPrefixInUse
+			}
+		}
+	}
+	if k.fixed == nil {
+		k.fixed = map[netip.Prefix]bool{}
+	}
+	k.fixed[want] = true
+	return want, nil
 }
 
 // enabled reports whether sessions get IPv6 at all: a pool of /64s

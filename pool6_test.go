@@ -50,20 +50,23 @@ func TestPrefixPoolFIFO(t *testing.T) {
 // TestPrefixKindExact: a prefix RADIUS names is taken out of its pool or
 // held as a fixed one, and a second session cannot get it.
 func TestPrefixKindExact(t *testing.T) {
-	var k prefixKind
+	v := &v6Pools{}
+	k := &v.delegated
 	pool, _ := newPrefixPool(netip.MustParsePrefix("2001:db8:200::/40"), 56)
 	k.add("", pool)
+	p64, _ := newPrefixPool(netip.MustParsePrefix("2001:db8:100::/48"), 64)
+	v.prefix.add("", p64)
 	in := netip.MustParsePrefix("2001:db8:200:100::/56")
-	if pfx, err := k.get("", in); err != nil || pfx != in {
+	if pfx, err := v.get(k, "", in); err != nil || pfx != in {
 		t.Fatalf("in-pool prefix: %v %v", pfx, err)
 	}
-	if _, err := k.get("", in); err != errPrefixInUse {
+	if _, err := v.get(k, "", in); err != errPrefixInUse {
 		t.Fatalf("the same prefix again: %v", err)
 	}
 	// The pool hands out everything else but that one.
 	seen := map[netip.Prefix]bool{}
 	for {
-		pfx, err := k.get("", netip.Prefix{})
+		pfx, err := k.get("")
 		if err != nil {
 			break
 		}
@@ -76,21 +79,31 @@ func TestPrefixKindExact(t *testing.T) {
 		t.Fatalf("%d prefixes from a /40 split in /56s, want 65535", len(seen))
 	}
 	out := netip.MustParsePrefix("2001:db8:99::/56")
-	if _, err := k.get("", out); err != nil {
+	if _, err := v.get(k, "", out); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := k.get("", out); err != errPrefixInUse {
+	if _, err := v.get(k, "", out); err != errPrefixInUse {
 		t.Fatalf("a fixed prefix twice: %v", err)
 	}
 	if live, size := k.live(); live != 1<<16+1 || size != 1<<16 {
 		t.Fatalf("live %d size %d", live, size)
 	}
+	// Overlaps are refused: with a pool of either kind unless it is one
+	// of the pool's own prefixes, and with a prefix a session holds.
+	for _, bad := range []string{"2001:db8:200::/48", "2001:db8:100:5::/64", "2001:db8::/32", "2001:db8:99::/60", "2001:db8:98::/47"} {
+		if _, err := v.get(k, "", netip.MustParsePrefix(bad)); err == nil {
+			t.Errorf("%s overlaps a pool or a held prefix but was handed out", bad)
+		}
+	}
+	if _, err := v.get(&v.prefix, "", netip.MustParsePrefix("2001:db8:99::/64")); err != errPrefixInUse {
+		t.Errorf("a /64 inside another session's delegated prefix: %v", err)
+	}
 	k.put(out)
 	k.put(in)
-	if pfx, err := k.get("", netip.Prefix{}); err != nil || pfx != in {
+	if pfx, err := k.get(""); err != nil || pfx != in {
 		t.Fatalf("after put: %v %v, want %s back", pfx, err, in)
 	}
-	if _, err := k.get("", out); err != nil {
+	if _, err := v.get(k, "", out); err != nil {
 		t.Fatalf("a fixed prefix after put: %v", err)
 	}
 }

@@ -226,28 +226,35 @@ func ipv6ControlFilter(hatype uint16) []unix.SockFilter {
 		jeq = unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K
 		ret = unix.BPF_RET | unix.BPF_K
 
-		adHatype   = 0xfffff000 + 28 // SKF_AD_OFF + SKF_AD_HATYPE: skb->dev->type
-		offNext    = 6               // the IPv6 header's Next Header
-		offICMP    = 40              // the ICMPv6 type, behind a bare IPv6 header
-		offUDPDst  = 42              // the UDP destination port
-		nextICMPv6 = 58
-		nextUDP    = 17
-		typeRS     = 133
-		portServer = 547
-		whole      = 0x40000 // more than any packet: keep it all
+		adHatype    = 0xfffff000 + 28 // SKF_AD_OFF + SKF_AD_HATYPE: skb->dev->type
+		offNext     = 6               // the IPv6 header's Next Header
+		offHopLimit = 7
+		offDst      = 24 // the destination address's first byte
+		offICMP     = 40 // the ICMPv6 type, behind a bare IPv6 header
+		offUDPDst   = 42 // the UDP destination port
+		nextICMPv6  = 58
+		nextUDP     = 17
+		typeRS      = 133
+		portServer  = 547
+		whole       = 0x40000 // more than any packet: keep it all
 	)
 	return []unix.SockFilter{
-		{Code: ldW, K: adHatype},                 // 0
-		{Code: jeq, K: uint32(hatype), Jf: 8},    // 1: else 10
-		{Code: ldB, K: offNext},                  // 2
-		{Code: jeq, K: nextICMPv6, Jf: 2},        // 3: else 6
-		{Code: ldB, K: offICMP},                  // 4
-		{Code: jeq, K: typeRS, Jt: 3, Jf: 4},     // 5: 9 or 10
-		{Code: jeq, K: nextUDP, Jf: 3},           // 6: else 10
-		{Code: ldH, K: offUDPDst},                // 7
-		{Code: jeq, K: portServer, Jt: 0, Jf: 1}, // 8: 9 or 10
-		{Code: ret, K: whole},                    // 9: keep
-		{Code: ret, K: 0},                        // 10: drop
+		{Code: ldW, K: adHatype},               // 0
+		{Code: jeq, K: uint32(hatype), Jf: 13}, // 1: else 15
+		{Code: ldB, K: offNext},                // 2
+		{Code: jeq, K: nextICMPv6, Jf: 4},      // 3: else 8
+		{Code: ldB, K: offICMP},                // 4
+		{Code: jeq, K: typeRS, Jf: 9},          // 5: else 15
+		{Code: ldB, K: offHopLimit},            // 6
+		{Code: jeq, K: 255, Jt: 6, Jf: 7},      // 7: 14 or 15 (RFC 4861 §6.1.1)
+		{Code: jeq, K: nextUDP, Jf: 6},         // 8: else 15
+		{Code: ldH, K: offUDPDst},              // 9
+		{Code: jeq, K: portServer, Jf: 4},      // 10: else 15
+		{Code: ldB, K: offDst},                 // 11: to ff02::1:2 or link-local,
+		{Code: jeq, K: 0xff, Jt: 1},            // 12: 14, else 13
+		{Code: jeq, K: 0xfe, Jt: 0, Jf: 1},     // 13: 14 or 15 (not transit traffic)
+		{Code: ret, K: whole},                  // 14: keep
+		{Code: ret, K: 0},                      // 15: drop
 	}
 }
 

@@ -5,6 +5,7 @@ package main
 // ARPHRD_NONE, so the filter is built for that device type here).
 
 import (
+	"bytes"
 	"encoding/binary"
 	"net/netip"
 	"testing"
@@ -57,6 +58,8 @@ func TestIPv6ControlSocket(t *testing.T) {
 		{"TCP to 547", ipv6Packet(peer, local, 6, udp6(546, 547)...), false},
 		{"RS behind hop-by-hop options", ipv6Packet(peer, "ff02::2", 0, 58, 0, 1, 4, 0, 0, 0, 0, 133, 0, 0, 0, 0, 0, 0, 0), false},
 		{"truncated RS", ipv6Packet(peer, "ff02::2", 58), false},
+		{"RS with a hop limit below 255", func() []byte { b := bytes.Clone(rs); b[7] = 64; return b }(), false},
+		{"DHCPv6 to a global address (transit)", ipv6Packet("2001:db8:100::2", "2001:db8:ffff::547", 17, udp6(546, 547, 1)...), false},
 	}
 
 	var fd, pppFD int

@@ -351,7 +351,7 @@ func (s *session) tick(now time.Time) {
 		s.closeLCP("session timeout")
 		return
 	}
-	if idle := s.idleLimit(); idle > 0 && now.Sub(s.lastData()) >= idle {
+	if idle := s.idleLimit(); idle > 0 && !s.upAt.IsZero() && now.Sub(s.lastData()) >= idle {
 		s.closeLCP("idle timeout")
 		return
 	}

@@ -67,14 +67,14 @@ func (s *session) takePrefix6() bool {
 		return true
 	}
 	res := &s.auth.result
-	pfx, err := v.prefix.get(res.ipv6Pool, res.ipv6Prefix)
+	pfx, err := v.get(&v.prefix, res.ipv6Pool, res.ipv6Prefix)
 	if err != nil && res.ipv6Prefix.IsValid() {
 		s.logger().Info("the authenticator's IPv6 prefix is unavailable; using the pool", "prefix", res.ipv6Prefix.String(), "err", err)
-		pfx, err = v.prefix.get(res.ipv6Pool, netip.Prefix{})
+		pfx, err = v.prefix.get(res.ipv6Pool)
 	}
 	if err == errPrefixExhausted && res.ipv6Pool != "" && v.prefix.pools[res.ipv6Pool] == nil {
 		s.logger().Warn("the authenticator named an IPv6 pool there is no [[pool]] for; using the default one", "pool", res.ipv6Pool)
-		pfx, err = v.prefix.get("", netip.Prefix{})
+		pfx, err = v.prefix.get("")
 	}
 	if err != nil {
 		live, size := v.prefix.live()
@@ -93,12 +93,19 @@ func (s *session) openIPv6CP() {
 		return
 	}
 	s.ipv6cpL.reset(s, false, rand64)
-	s.ipv6cp.up(srv.clock)
-	if s.takePrefix6() {
-		s.ipv6cp.open(srv.clock)
+	if !s.takePrefix6() {
+		// IPv6CP stays Closed: a request from the peer gets a
+		// Terminate-Ack (RFC 1661 §4.3, RCR in Closed). After an LCP
+		// renegotiation the automaton waits in Starting, where Up
+		// would send a request: Close takes it to Initial first.
+		if s.ipv6cp.state == stStarting {
+			s.ipv6cp.close(srv.clock)
+		}
+		s.ipv6cp.up(srv.clock)
+		return
 	}
-	// Otherwise IPv6CP stays Closed: a request from the peer gets a
-	// Terminate-Ack (RFC 1661 §4.3, RCR in Closed).
+	s.ipv6cp.up(srv.clock)
+	s.ipv6cp.open(srv.clock)
 }
 
 // leaveIPv6 gives the prefixes back as the session leaves the network
@@ -290,13 +297,13 @@ func (s *session) delegatedPrefix() (netip.Prefix, bool) {
 		return netip.Prefix{}, false
 	}
 	res := &s.auth.result
-	pfx, err := v.delegated.get(res.delegatedPool, res.delegated)
+	pfx, err := v.get(&v.delegated, res.delegatedPool, res.delegated)
 	if err != nil && res.delegated.IsValid() {
 		s.logger().Info("the authenticator's delegated prefix is unavailable; using the pool", "prefix", res.delegated.String(), "err", err)
-		pfx, err = v.delegated.get(res.delegatedPool, netip.Prefix{})
+		pfx, err = v.delegated.get(res.delegatedPool)
 	}
 	if err == errPrefixExhausted && res.delegatedPool != "" && v.delegated.pools[res.delegatedPool] == nil {
-		pfx, err = v.delegated.get("", netip.Prefix{})
+		pfx, err = v.delegated.get("")
 	}
 	if err != nil {
 		if s.srv.logLimit.allow(logPDExhausted, s.srv.clock) {
@@ -344,3 +351,5 @@ func rand64() uint64 {
 	fillRandom(b[:])
 	return binary.LittleEndian.Uint64(b[:])
 }
+
+func (s *session) onLink() (netip.Prefix, bool) { return s.v6.prefix, s.v6.prefix.IsValid() }

@@ -81,7 +81,7 @@ func TestIPv6CPBesideIPCP(t *testing.T) {
 // (the peer's request gets a Terminate-Ack) and IPv4 comes up as usual.
 func TestIPv6PoolExhaustedKeepsIPv4(t *testing.T) {
 	h := newFakeHarness(t, "noauth\n", nil, withIPv6("2001:db8:100::/64"))
-	if _, err := h.s.cfg.v6.prefix.get("", netip.Prefix{}); err != nil {
+	if _, err := h.s.cfg.v6.prefix.get(""); err != nil {
 		t.Fatal(err)
 	}
 	out := h.openLCP()
@@ -150,5 +150,61 @@ func TestIPv6OffRejectsIPv6CP(t *testing.T) {
 	h.openIPCP(out)
 	if f := find(h.feed(protoIPv6CP, uint8(cpConfReq), 1, ifaceIDOpt(7)), protoLCP, uint8(cpProtoRej)); f == nil {
 		t.Fatal("IPv6CP was not Protocol-Rejected")
+	}
+}
+
+// TestIPv6FirstIdleCheck: with an idle limit, a session whose IPv6CP
+// opens while IPCP still negotiates is not ended for idleness before it
+// is up.
+func TestIPv6FirstIdleCheck(t *testing.T) {
+	h := newFakeHarness(t, "noauth\nidle 5\n", nil, withIPv6("2001:db8:100::/48"))
+	out := h.openLCP()
+	h.openIPv6CP(out)
+	for range 8 {
+		h.tick(time.Second)
+	}
+	if s := h.sess(); s == nil || s.ending || s.lcp.state != stOpened {
+		t.Fatal("ended for idleness while IPCP was still negotiating")
+	}
+	h.openIPCP(out)
+	if h.sess().upAt.IsZero() {
+		t.Fatal("not up with both NCPs open")
+	}
+}
+
+// TestIPv6AnswerSizes: a control packet longer than our MRU is dropped
+// unanswered, and an answer longer than the peer's MRU is not sent.
+func TestIPv6AnswerSizes(t *testing.T) {
+	h := newFakeHarness(t, "noauth\n", nil, withIPv6("2001:db8:100::/48"))
+	out := h.openLCP()
+	h.openIPCP(out)
+	h.openIPv6CP(out)
+	sess := h.sess()
+	h.fs.ipv6 = nil
+	peer := linkLocal(sess.ipv6cpL.peer)
+	solicit := func(pad int) []byte {
+		b, _ := appendIPv6(nil, peer, allDHCP, ipProtoUDP, 1)
+		b = appendUDPHeader(b, dhcp6ClientPort, dhcp6ServerPort)
+		b = appendDHCP6Solicit(b, [3]byte{1, 2, 3}, appendDUIDLL(nil, clientMAC), 1, true, true, true)
+		// Padding in an unknown option (65000) the server skips.
+		b = binary.BigEndian.AppendUint16(b, 65000)
+		b = binary.BigEndian.AppendUint16(b, uint16(pad))
+		b = append(b, make([]byte, pad)...)
+		finishIPv6(b, 0)
+		return b
+	}
+	h.s.handlePPP(sess, protoIPv6, solicit(10))
+	if len(h.fs.ipv6) != 1 {
+		t.Fatalf("%d answers to a Solicit, want 1", len(h.fs.ipv6))
+	}
+	h.s.handlePPP(sess, protoIPv6, solicit(1600))
+	if len(h.fs.ipv6) != 1 {
+		t.Fatal("a Solicit longer than our MRU was answered")
+	}
+	sess.lcpL.peerMRU = 120
+	errs := h.s.stats.c[statTxErrors].Load()
+	h.s.handlePPP(sess, protoIPv6, solicit(10))
+	if len(h.fs.ipv6) != 1 || h.s.stats.c[statTxErrors].Load() != errs+1 {
+		t.Fatal("an answer longer than the peer's MRU was sent, or not counted")
 	}
 }

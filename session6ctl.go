@@ -20,6 +20,12 @@ var (
 // handleIPv6 answers one IPv6 packet the peer sent to us.
 func (s *session) handleIPv6(b []byte) {
 	srv := s.srv
+	if len(b) > int(s.lcpL.maxMRU()) {
+		// Longer than we let the peer send: not a control packet we
+		// answer, and its answer could outgrow the transmit buffer.
+		srv.drop(s.iface, dropBadPPP, b)
+		return
+	}
 	pkt, err := parseIPv6(b)
 	if err != nil {
 		srv.drop(s.iface, dropBadPPP, b)
@@ -37,10 +43,17 @@ func (s *session) handleIPv6(b []byte) {
 		case typ == icmp6RS && pkt.hopLimit == 255:
 			s.solicited()
 		case typ == icmp6NS && pkt.hopLimit == 255:
-			// Neighbor Unreachability Detection of our address.
+			// Our address, resolved or checked for reachability (RFC
+			// 4861 §7.2.4: Solicited set), or probed by DAD from the
+			// unspecified address (the answer goes to all nodes,
+			// Solicited clear).
 			if t, err := parseNS(body); err == nil && t == local {
-				s.sendIPv6(local, pkt.src, ipProtoICMPv6, 255, func(o []byte) []byte {
-					return appendNA(o, local, true, pkt.dst != solicitedNode(local), true)
+				dst, solicited := pkt.src, true
+				if pkt.src == ([16]byte{}) {
+					dst, solicited = allNodes, false
+				}
+				s.sendIPv6(local, dst, ipProtoICMPv6, 255, func(o []byte) []byte {
+					return appendNA(o, local, true, solicited, true)
 				})
 			}
 		case typ == icmp6EchoRequest && pkt.dst == local:
@@ -103,9 +116,19 @@ func (s *session) sendRA() {
 
 // sendIPv6 builds an IPv6 packet from src to dst in the loop's transmit
 // buffer, its payload appended by body, and sends it to the peer.
+// A packet that would not fit the buffer or the peer's MRU is not sent.
 func (s *session) sendIPv6(src, dst [16]byte, next, hop uint8, body func([]byte) []byte) {
-	b, start := appendIPv6(s.srv.ctrlTx[headroom:headroom], src, dst, next, hop)
+	srv := s.srv
+	tx := srv.ctrlTx[headroom:headroom]
+	b, start := appendIPv6(tx, src, dst, next, hop)
 	b = body(b)
+	if len(b) > cap(tx) || &b[:1][0] != &srv.ctrlTx[headroom] || len(b) > int(s.lcpL.peerMRU) {
+		srv.stats.add(statTxErrors)
+		if srv.logLimit.allow(logIPv6, srv.clock) {
+			s.logger().Warn("an IPv6 answer larger than the peer's MRU was not sent", "bytes", len(b), "mru", s.lcpL.peerMRU)
+		}
+		return
+	}
 	finishIPv6(b, start)
 	s.sendPPP(protoIPv6, b)
 }

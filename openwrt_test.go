@@ -424,12 +424,13 @@ config pppoed 'lab'
 	option ipv6_delegated_pool '2001:db8:200::/48'
 	option ipv6_delegated_length '60'
 	option ipv6_dns '2001:db8::53'
+	option ipv6_ia_na '0'
 	option nat_out 'wan'
 `,
 			want: []owInstance{{
 				name: "v6",
 				command: owCommand("-I", "br-lan", "--ipv6-prefix-pool", "2001:db8:100::/56", "--ipv6-delegated-pool", "2001:db8:200::/48",
-					"--ipv6-delegated-length", "60", "--ipv6-dns", "2001:db8::53", "--nat-out", "pppoe-wan"),
+					"--ipv6-delegated-length", "60", "--ipv6-dns", "2001:db8::53", "--ipv6-ia-na=false", "--nat-out", "pppoe-wan"),
 				files:  owFiles,
 				netdev: []string{"br-lan"},
 			}},

@@ -51,11 +51,17 @@ type frameWriter interface {
 // IPCP is open. It is immutable once published; ctr is written by the
 // data-path goroutines only.
 type dataSession struct {
+	dataLink
+	addr uint32 // the client's IPv4 address
+	slot poolSlot
+}
+
+// dataLink is what either address family needs to move a session's
+// packets: where the peer is, its MRU, its counters and rate limits.
+type dataLink struct {
 	sid  uint16
 	peer hwAddr
 	ifc  *iface
-	addr uint32 // the client's IPv4 address
-	slot poolSlot
 	mru  int // the peer's MRU: the largest IP packet we may send it
 	ctr  *trafficCounters
 	up   *tokenBucket // from the peer; its tokens are the interface reader's
@@ -128,6 +134,12 @@ type tunSession struct {
 	v6       tunSession6
 }
 
+// link is the session's dataLink with the peer's MRU mru.
+func (t *tunSession) link(mru int) dataLink {
+	s := t.sess
+	return dataLink{sid: s.id, peer: s.peer, ifc: s.iface, mru: mru, ctr: &t.ctr, up: &t.upB, down: &t.downB}
+}
+
 func (p *tunPath) open(sess *session) (sessionPath, error) {
 	return &tunSession{p: p, sess: sess}, nil
 }
@@ -158,8 +170,7 @@ func (t *tunSession) up(_, peer netip.Addr, mtu int) error {
 	if !ok {
 		return errors.New("pppoe: the peer's address is not in the pool")
 	}
-	ds := &dataSession{sid: s.id, peer: s.peer, ifc: s.iface, addr: addrU32(peer), slot: slot, mru: mtu, ctr: &t.ctr,
-		up: &t.upB, down: &t.downB}
+	ds := &dataSession{dataLink: t.link(mtu), addr: addrU32(peer), slot: slot}
 	p.bySID[s.id-p.offset-1].Store(ds)
 	p.bySlot[slot].Store(ds)
 	t.ds = ds
@@ -238,21 +249,31 @@ func (p *tunPath) forward(ifc *iface, b []byte) bool {
 	case binary.BigEndian.Uint32(pkt[12:]) != ds.addr:
 		// Anti-spoofing: a client may only send from its own address.
 		p.stats.add(statSpoofDropped)
+	default:
+		p.sendUp(pkt, &ds.dataLink)
+	}
+	return true
+}
+
+// sendUp writes a packet from the peer of d to the TUN, within our MRU and
+// d's rate, and counts it.
+func (p *tunPath) sendUp(pkt []byte, d *dataLink) {
+	n := len(pkt)
+	switch {
 	case n > p.localMRU:
 		p.stats.add(statDataDropped)
-	case !ds.up.allow(n):
+	case !d.up.allow(n):
 		p.stats.add(statRateDropped)
 	default:
 		if err := p.tun.writePacket(pkt); err != nil {
 			p.stats.add(statDataDropped)
-			return true
+			return
 		}
-		ds.ctr.rxPackets.Add(1)
-		ds.ctr.rxBytes.Add(uint64(n))
-		touch(&ds.ctr.lastRx, p.coarseNow.Load())
+		d.ctr.rxPackets.Add(1)
+		d.ctr.rxBytes.Add(uint64(n))
+		touch(&d.ctr.lastRx, p.coarseNow.Load())
 		p.stats.add(statDataUp)
 	}
-	return true
 }
 
 // runTunReader forwards downstream packets from the TUN to the sessions.
@@ -298,22 +319,29 @@ func (p *tunPath) forwardDown(b []byte) {
 		p.stats.add(statNoSession)
 		return
 	}
-	if len(pkt) > ds.mru {
+	p.sendDown(b, &ds.dataLink, protoIPv4)
+}
+
+// sendDown wraps the packet at b[headroom:] for the peer of d as proto,
+// within its MRU and rate, sends it and counts it.
+func (p *tunPath) sendDown(b []byte, d *dataLink, proto uint16) {
+	n := len(b) - headroom
+	if n > d.mru {
 		p.stats.add(statTooBig)
 		return
 	}
-	if !ds.down.allow(len(pkt)) {
+	if !d.down.allow(n) {
 		p.stats.add(statRateDropped)
 		return
 	}
-	putSessionHeader(b, ds.peer, ds.ifc.mac, p.sessType, ds.sid, protoIPv4)
-	if err := ds.ifc.dataW.writeFrame(b); err != nil {
+	putSessionHeader(b, d.peer, d.ifc.mac, p.sessType, d.sid, proto)
+	if err := d.ifc.dataW.writeFrame(b); err != nil {
 		p.stats.add(statDataDropped)
 		return
 	}
-	ds.ctr.txPackets.Add(1)
-	ds.ctr.txBytes.Add(uint64(len(pkt)))
-	touch(&ds.ctr.lastTx, p.coarseNow.Load())
+	d.ctr.txPackets.Add(1)
+	d.ctr.txBytes.Add(uint64(n))
+	touch(&d.ctr.lastTx, p.coarseNow.Load())
 	p.stats.add(statDataDown)
 }
 

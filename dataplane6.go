@@ -28,16 +28,10 @@ import (
 // dataSession6 is what the data path needs to forward a session's IPv6.
 // It is immutable once published.
 type dataSession6 struct {
-	sid    uint16
-	peer   hwAddr
-	ifc    *iface
+	dataLink
 	prefix uint64 // the /64's upper half
 	pd     uint64 // the delegated prefix's upper half, masked; pdBits 0: none
 	pdBits uint8
-	mru    int
-	ctr    *trafficCounters
-	up     *tokenBucket
-	down   *tokenBucket
 }
 
 // pdKey finds a session by a delegated prefix of one length.
@@ -208,8 +202,7 @@ func (t *tunSession) down6() {
 // publish6 publishes the session's IPv6 facts as they are now.
 func (t *tunSession) publish6(mru int) {
 	p, s := t.p, t.sess
-	ds := &dataSession6{sid: s.id, peer: s.peer, ifc: s.iface, prefix: prefixHi(t.v6.prefix), mru: mru,
-		ctr: &t.ctr, up: &t.upB, down: &t.downB}
+	ds := &dataSession6{dataLink: t.link(mru), prefix: prefixHi(t.v6.prefix)}
 	if t.v6.pd.IsValid() {
 		ds.pd, ds.pdBits = prefixHi(t.v6.pd), uint8(t.v6.pd.Bits())
 	}
@@ -274,19 +267,8 @@ func (p *tunPath) forward6(ifc *iface, b []byte, i, n int) bool {
 	case src != ds.prefix && (ds.pdBits == 0 || src&mask64(ds.pdBits) != ds.pd):
 		// Anti-spoofing: only the session's /64 and delegated prefix.
 		p.stats.add(statSpoofDropped)
-	case n > p.localMRU:
-		p.stats.add(statDataDropped)
-	case !ds.up.allow(n):
-		p.stats.add(statRateDropped)
 	default:
-		if err := p.tun.writePacket(pkt); err != nil {
-			p.stats.add(statDataDropped)
-			return true
-		}
-		ds.ctr.rxPackets.Add(1)
-		ds.ctr.rxBytes.Add(uint64(n))
-		touch(&ds.ctr.lastRx, p.coarseNow.Load())
-		p.stats.add(statDataUp)
+		p.sendUp(pkt, &ds.dataLink)
 	}
 	return true
 }
@@ -322,21 +304,5 @@ func (p *tunPath) forwardDown6(b []byte) {
 		p.stats.add(statNoSession)
 		return
 	}
-	if len(pkt) > ds.mru {
-		p.stats.add(statTooBig)
-		return
-	}
-	if !ds.down.allow(len(pkt)) {
-		p.stats.add(statRateDropped)
-		return
-	}
-	putSessionHeader(b, ds.peer, ds.ifc.mac, p.sessType, ds.sid, protoIPv6)
-	if err := ds.ifc.dataW.writeFrame(b); err != nil {
-		p.stats.add(statDataDropped)
-		return
-	}
-	ds.ctr.txPackets.Add(1)
-	ds.ctr.txBytes.Add(uint64(len(pkt)))
-	touch(&ds.ctr.lastTx, p.coarseNow.Load())
-	p.stats.add(statDataDown)
+	p.sendDown(b, &ds.dataLink, protoIPv6)
 }

@@ -25,6 +25,19 @@
 // iptables ones. The state file records those sysctls too, and cleanup
 // puts them back.
 //
+// In kernel mode (natConfig.sessionIfaces set), what a subscriber sends
+// reaches the kernel's forwarding on its pppN with no check of its source
+// address: Linux has no rp_filter for IPv6, and pppoed leaves IPv4's to the
+// host. So a reverse-path check drops, before conntrack sees them, packets
+// that come in on a session interface from a source that does not route
+// back through that interface (another session's address, /64 or delegated
+// prefix, or anything else): a prerouting chain at raw priority in the nft
+// table ("fib saddr . iif oif missing"), or iptables and ip6tables raw
+// chains of ours with "-m rpfilter --invert". The WAN and OpenWrt's
+// pppoe-* interfaces are left out, even when their names match. In TUN
+// mode the data path checks every source itself (dataplane.go,
+// dataplane6.go).
+//
 // The system's own tools do the work, through exec with an argv and a
 // timeout, never a shell; a failing command's output goes into the error.
 
@@ -52,6 +65,7 @@ const (
 	natChain       = "PPPOED-NAT"
 	mssChain       = "PPPOED-MSS"
 	fwdChain       = "PPPOED-FWD"
+	rpfChain       = "PPPOED-RPF"
 	nftTable       = "pppoed"
 	toolTimeout    = 10 * time.Second
 
@@ -59,7 +73,17 @@ const (
 	// an IPv6 header is 40 bytes, an IPv4 one 20 (MTU − 60 against
 	// MTU − 40).
 	ipv6MSSLess = 20
+
+	// kernelSessionIfaces matches the kernel's PPP units, which kernel
+	// mode's sessions are (pppN, ppp_generic's name), in nft's wildcard
+	// syntax.
+	kernelSessionIfaces = "ppp*"
 )
+
+// rpfExempt are interfaces that kernelSessionIfaces matches but no session
+// is: OpenWrt names its PPPoE uplinks pppoe-NAME (the WAN itself is left
+// out by name).
+const rpfExempt = "pppoe-*"
 
 // acceptRAPath is the WAN's accept_ra sysctl. With forwarding on, the
 // kernel takes router advertisements only where it is 2: at 1, the
@@ -78,6 +102,12 @@ type natConfig struct {
 	// it is not a [nat] key. Empty means IPv6 is off, and setup and
 	// cleanup touch nothing of IPv6.
 	ipv6 []netip.Prefix
+
+	// sessionIfaces are the session interfaces, as an nft wildcard
+	// (kernelSessionIfaces), on which packets get a reverse-path check.
+	// main sets it in kernel mode; it is not a [nat] key. Empty (TUN
+	// mode, whose data path checks sources itself) means no check.
+	sessionIfaces string
 }
 
 // nat is the set-up state. The loop goroutine owns it.
@@ -91,6 +121,7 @@ type nat struct {
 	forward6  string // all.forwarding before we touched it; "" when IPv6 is off
 	acceptRA  string // the WAN's accept_ra before we set it to 2; "" when untouched
 	ip6tables bool   // the iptables backend has ip6tables chains too
+	rpf       bool   // the reverse-path check is set up (for IPv4 at least)
 }
 
 // runTool runs a system tool with an argv and a timeout. stdin may be nil.
@@ -255,6 +286,9 @@ func setupNAT(ctx context.Context, cfg natConfig, pool *ipPool, mss int, log *lo
 		return nil, err
 	}
 	attrs := []any{"wan", cfg.WAN, "backend", backend, "pool", prefixStrings(n.prefixes), "mss", mss}
+	if n.rpf {
+		attrs = append(attrs, "source_check", cfg.sessionIfaces)
+	}
 	if len(cfg.ipv6) > 0 {
 		attrs = append(attrs, "ipv6_routed", prefixStrings(cfg.ipv6), "ipv6_mss", mss-ipv6MSSLess)
 		if n.acceptRA != "" {
@@ -275,7 +309,8 @@ func prefixStrings(ps []netip.Prefix) []string {
 
 // nftRuleset is the whole private table. Loading it with a delete of the
 // same table first (created empty if absent) replaces leftovers atomically.
-func (n *nat) nftRuleset() []byte {
+// With rpf, and sessionIfaces set, it has the reverse-path check.
+func (n *nat) nftRuleset(rpf bool) []byte {
 	set := strings.Join(prefixStrings(n.prefixes), ", ")
 	wan := strconv.Quote(n.cfg.WAN)
 	var b strings.Builder
@@ -300,12 +335,31 @@ func (n *nat) nftRuleset() []byte {
 		fmt.Fprintf(&b, "\t\toifname %s ip6 saddr { %s } accept\n", wan, set6)
 		fmt.Fprintf(&b, "\t\tiifname %s ip6 daddr { %s } ct state established,related accept\n", wan, set6)
 	}
-	fmt.Fprintf(&b, "\t}\n}\n")
+	fmt.Fprintf(&b, "\t}\n")
+	if rpf && n.cfg.sessionIfaces != "" {
+		// Strict reverse path, as nft's wiki writes it, at raw priority
+		// so a dropped packet makes no conntrack entry. For IPv4 and
+		// IPv6 (inet): what routes back through pppN is the peer's /32,
+		// its link-local address, its /64 and its delegated prefix.
+		fmt.Fprintf(&b, "\tchain prerouting {\n\t\ttype filter hook prerouting priority raw; policy accept;\n")
+		fmt.Fprintf(&b, "\t\tiifname %s iifname != %s iifname != %s fib saddr . iif oif missing counter drop\n\t}\n",
+			strconv.Quote(n.cfg.sessionIfaces), strconv.Quote(rpfExempt), wan)
+	}
+	fmt.Fprintf(&b, "}\n")
 	return []byte(b.String())
 }
 
 func (n *nat) setupNFT(ctx context.Context) error {
-	_, err := runTool(ctx, n.nftRuleset(), "nft", "-f", "-")
+	_, err := runTool(ctx, n.nftRuleset(true), "nft", "-f", "-")
+	n.rpf = err == nil && n.cfg.sessionIfaces != ""
+	if err != nil && n.cfg.sessionIfaces != "" {
+		// The fib expression needs nft_fib_inet (OpenWrt's
+		// kmod-nft-fib): NAT without the check beats no NAT.
+		if _, err2 := runTool(ctx, n.nftRuleset(false), "nft", "-f", "-"); err2 == nil {
+			n.log.Warn("nft refused the reverse-path check: sources on the session interfaces are not checked; NAT is set up", "err", err)
+			return nil
+		}
+	}
 	return err
 }
 
@@ -330,6 +384,19 @@ func (n *nat) ip6tablesRules() map[string][][]string {
 			[]string{"-d", p.String(), "-i", n.cfg.WAN, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT"})
 	}
 	return r
+}
+
+// rpfRules are the rules of our raw chains (rpfChain), for iptables and
+// ip6tables alike: the WAN and rpfExempt return, and the session
+// interfaces' packets whose source does not route back through the
+// interface they came in on are dropped (xt_rpfilter, strict).
+func (n *nat) rpfRules() map[string][][]string {
+	ipt := func(wildcard string) string { return strings.TrimSuffix(wildcard, "*") + "+" }
+	return map[string][][]string{"raw": {
+		{"-i", n.cfg.WAN, "-j", "RETURN"},
+		{"-i", ipt(rpfExempt), "-j", "RETURN"},
+		{"-i", ipt(n.cfg.sessionIfaces), "-m", "rpfilter", "--invert", "-j", "DROP"},
+	}}
 }
 
 // mssRules clamp the MSS of SYNs from and to p.
@@ -359,21 +426,49 @@ var (
 		{"mangle", mssChain, "FORWARD", false},
 		{"filter", fwdChain, "FORWARD", true},
 	}
+	// rpfHooks, for iptables and ip6tables, only in kernel mode. The
+	// check goes first in the raw table, ahead of a NOTRACK.
+	rpfHooks = []iptablesHook{
+		{"raw", rpfChain, "PREROUTING", true},
+	}
 )
 
 func (n *nat) setupIPTables(ctx context.Context) error {
 	if err := setupChains(ctx, "iptables", iptablesHooks, n.iptablesRules()); err != nil {
 		return err
 	}
+	n.setupRPF(ctx, "iptables")
 	if len(n.cfg.ipv6) == 0 {
 		return nil
 	}
 	if _, err := exec.LookPath("ip6tables"); err != nil {
-		n.log.Warn("ip6tables is missing: IPv6 is forwarded without pppoed's forward rules and MSS clamping; IPv4 NAT is set up", "err", err)
+		n.log.Warn("ip6tables is missing: IPv6 is forwarded without pppoed's forward rules, MSS clamping and source checks; IPv4 NAT is set up", "err", err)
 		return nil
 	}
 	n.ip6tables = true
-	return setupChains(ctx, "ip6tables", ip6tablesHooks, n.ip6tablesRules())
+	if err := setupChains(ctx, "ip6tables", ip6tablesHooks, n.ip6tablesRules()); err != nil {
+		return err
+	}
+	n.setupRPF(ctx, "ip6tables")
+	return nil
+}
+
+// setupRPF adds tool's reverse-path chain in kernel mode. Where the raw
+// table or xt_rpfilter is missing (OpenWrt's kmod-ipt-raw,
+// kmod-ipt-rpfilter) it warns and removes what it added: NAT without the
+// check beats no NAT.
+func (n *nat) setupRPF(ctx context.Context, tool string) {
+	if n.cfg.sessionIfaces == "" {
+		return
+	}
+	if err := setupChains(ctx, tool, rpfHooks, n.rpfRules()); err != nil {
+		n.log.Warn(tool+" refused the reverse-path check: sources on the session interfaces are not checked; NAT is set up", "err", err)
+		removeChains(ctx, tool, rpfHooks, false)
+		return
+	}
+	if tool == "iptables" {
+		n.rpf = true
+	}
 }
 
 // setupChains creates our chains with tool (iptables or ip6tables), or
@@ -438,9 +533,13 @@ func (n *nat) cleanup(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	case "iptables":
+		// Whether the reverse-path chains were made is not recorded:
+		// a failed check leaves none, and a state file does not say.
 		errs = append(errs, removeChains(ctx, "iptables", iptablesHooks, true)...)
+		errs = append(errs, removeChains(ctx, "iptables", rpfHooks, false)...)
 		if _, err := exec.LookPath("ip6tables"); err == nil {
 			errs = append(errs, removeChains(ctx, "ip6tables", ip6tablesHooks, n.ip6tables)...)
+			errs = append(errs, removeChains(ctx, "ip6tables", rpfHooks, false)...)
 		}
 	}
 	restored := true // the state file is the only record of what is not

@@ -54,7 +54,9 @@ func testNAT(ipv6 ...string) *nat {
 
 // TestNATRulesetIPv6: with IPv6, the private table gets IPv6 MSS clamping
 // (MTU − 60) and forward accepts in its forward chain, and no IPv6
-// masquerade; without, nothing of IPv6.
+// masquerade; without, nothing of IPv6. In kernel mode (sessionIfaces) a
+// prerouting chain checks the sources on the session interfaces, for both
+// IP versions, unless the check is left out (rpf false: nft refused it).
 func TestNATRulesetIPv6(t *testing.T) {
 	const v4 = `table inet pppoed {}
 delete table inet pppoed
@@ -73,12 +75,48 @@ table inet pppoed {
 		oifname "eth1" ip6 saddr { 2001:db8:100::/56, 2001:db8:200::/48 } accept
 		iifname "eth1" ip6 daddr { 2001:db8:100::/56, 2001:db8:200::/48 } ct state established,related accept
 `
-	const end = "\t}\n}\n"
-	if got, want := string(testNAT().nftRuleset()), v4+end; got != want {
-		t.Errorf("IPv4 only (-want +got):\n-%s\n+%s", want, got)
+	const rpf = `	chain prerouting {
+		type filter hook prerouting priority raw; policy accept;
+		iifname "ppp*" iifname != "pppoe-*" iifname != "eth1" fib saddr . iif oif missing counter drop
 	}
-	if got, want := string(testNAT("2001:db8:100::/56", "2001:db8:200::/48").nftRuleset()), v4+v6+end; got != want {
-		t.Errorf("with IPv6 (-want +got):\n-%s\n+%s", want, got)
+`
+	const fwdEnd, end = "\t}\n", "}\n"
+	kernel := func(n *nat) *nat { n.cfg.sessionIfaces = kernelSessionIfaces; return n }
+	for _, tt := range []struct {
+		name string
+		n    *nat
+		rpf  bool
+		want string
+	}{
+		{"IPv4 only", testNAT(), true, v4 + fwdEnd + end},
+		{"with IPv6", testNAT("2001:db8:100::/56", "2001:db8:200::/48"), true, v4 + v6 + fwdEnd + end},
+		{"kernel mode", kernel(testNAT()), true, v4 + fwdEnd + rpf + end},
+		{"kernel mode with IPv6", kernel(testNAT("2001:db8:100::/56", "2001:db8:200::/48")), true, v4 + v6 + fwdEnd + rpf + end},
+		{"kernel mode, check refused", kernel(testNAT()), false, v4 + fwdEnd + end},
+	} {
+		if got := string(tt.n.nftRuleset(tt.rpf)); got != tt.want {
+			t.Errorf("%s (-want +got):\n-%s\n+%s", tt.name, tt.want, got)
+		}
+	}
+}
+
+// TestNATRPFRules: the iptables and ip6tables reverse-path chain skips the
+// WAN and OpenWrt's pppoe-* uplinks, both of which ppp+ matches.
+func TestNATRPFRules(t *testing.T) {
+	n := testNAT()
+	n.cfg.WAN, n.cfg.sessionIfaces = "pppoe-wan", kernelSessionIfaces
+	want := map[string][][]string{"raw": {
+		{"-i", "pppoe-wan", "-j", "RETURN"},
+		{"-i", "pppoe-+", "-j", "RETURN"},
+		{"-i", "ppp+", "-m", "rpfilter", "--invert", "-j", "DROP"},
+	}}
+	if got := n.rpfRules(); !reflect.DeepEqual(got, want) {
+		t.Errorf("rpfRules:\n got %q\nwant %q", got, want)
+	}
+	for _, h := range rpfHooks {
+		if _, ok := want[h.table]; !ok || h.hook != "PREROUTING" || !h.insert {
+			t.Errorf("rpf hook %+v: want the first rule of the raw table's PREROUTING", h)
+		}
 	}
 }
 

@@ -119,8 +119,10 @@ func vmSetup(t *testing.T) (string, context.Context) {
 
 // TestVMNAT runs issue 5's NAT scenario in kernel mode in the VM, for the
 // nft and iptables backends: a file fetched through NAT arrives intact, the
-// WAN host sees the concentrator's address and a clamped MSS, and pppoed
-// leaves no rule behind and restores ip_forward.
+// WAN host sees the concentrator's address and a clamped MSS, pings from
+// an address the client does not own (IPv4 and IPv6) are dropped by the
+// reverse-path rule while its own get through, and pppoed leaves no rule
+// behind and restores ip_forward.
 func TestVMNAT(t *testing.T) {
 	dir, ctx := vmSetup(t)
 	out, err := runVM(ctx, t, []string{"-s", dir, "-t", "600", "-f", "test/vm/scenarios/nat.sh"})

@@ -3,7 +3,7 @@
 # kernel (this host's has no PPP) and a busybox initramfs holding Debian's
 # pppd, rp-pppoe, iproute2 (ip and tc), nftables, iptables, iperf3,
 # tcpdump and WIDE-DHCPv6's client (dhcp6c) with the PPP, veth, dummy, tun,
-# netfilter, tc (tbf, ingress, matchall, police) and virtio modules. Nothing from Debian's mirror
+# netfilter (with nft's fib and the rpfilter match), tc (tbf, ingress, matchall, police) and virtio modules. Nothing from Debian's mirror
 # is installed on the host: the .debs are fetched with apt-get and unpacked
 # with dpkg -x. Only the host tools it needs (qemu-system-x86, xz, and
 # gcc/make/patch for the kernel-mode pppoe-server) are installed, when
@@ -178,7 +178,7 @@ for p in "$S"/usr/lib/pppd/*/*.so "$S"/usr/lib/x86_64-linux-gnu/xtables/*.so; do
 [[ ${KSERVER:-1} != 0 && -x $C/src/pppoe-server-k ]] && cp "$C/src/pppoe-server-k" usr/sbin/
 ln -sf dash bin/sh
 for k in modprobe insmod rmmod lsmod modinfo depmod; do rm -f "bin/$k"; ln -s ../bin/kmod "sbin/$k"; done
-for x in iptables iptables-save iptables-restore iptables-nft; do rm -f "bin/$x"; ln -s xtables-nft-multi "usr/sbin/$x"; done
+for x in iptables iptables-save iptables-restore iptables-nft ip6tables ip6tables-save ip6tables-restore; do rm -f "bin/$x"; ln -s xtables-nft-multi "usr/sbin/$x"; done
 ln -s xtables-legacy-multi usr/sbin/iptables-legacy
 cp "$S/etc/protocols" "$S/etc/services" etc/
 cp -a "$S/etc/iproute2" etc/
@@ -195,6 +195,7 @@ mods="virtio_pci 9pnet_virtio 9p virtio_console
 	slhc ppp_generic pppox pppoe ppp_async veth dummy tun
 	nf_tables nft_chain_nat nft_nat nft_masq nft_ct nft_compat
 	ip_tables iptable_nat iptable_mangle iptable_filter xt_MASQUERADE xt_TCPMSS xt_tcpmss xt_tcpudp xt_conntrack xt_nat xt_comment
+	nft_fib_inet iptable_raw ip6table_raw ipt_rpfilter ip6t_rpfilter
 	sch_tbf sch_ingress cls_matchall act_police"
 [[ -e $K/lib/modules/$kver/modules.dep ]] || kmod depmod -b "$K" "$kver"
 M=lib/modules/$kver

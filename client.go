@@ -901,7 +901,7 @@ func (d *dialer) forwardUp(b []byte) bool {
 	switch binary.BigEndian.Uint16(h.payload) {
 	case protoIPv4:
 	case protoIPv6:
-		if p := h.payload[pppProtoLen:]; len(p) < 40 || p[24] == 0xff || (p[24] == 0xfe && p[25]&0xc0 == 0x80) {
+		if p := h.payload[pppProtoLen:]; len(p) < 40 || toLink6(p) {
 			return false
 		}
 	default:

@@ -52,10 +52,9 @@ type tunPath6 struct {
 	// TUN's) when add is true, or withdraws that route; main sets it,
 	// tests leave it nil.
 	routeTUN func(pfx netip.Prefix, mtu int, add bool) error
-	// isBase reports whether pfx is a pool's whole prefix.
-	isBase func(pfx netip.Prefix) bool
-	// inPools reports whether the pools' routes cover pfx already.
-	inPools func(pfx netip.Prefix) bool
+	// pools are the IPv6 pools, whose prefixes main routes to the TUN;
+	// nil in tests, where every prefix counts as covered.
+	pools *v6Pools
 }
 
 func (p *tunPath6) init(n int) {
@@ -221,7 +220,7 @@ func (t *tunSession) routeOwn(pfx netip.Prefix) (bool, error) {
 	if mtu >= ethPPPoEMTU {
 		mtu = 0
 	}
-	if p.routeTUN == nil || (p.covered(pfx) && mtu == 0) || (p.isBase != nil && p.isBase(pfx)) {
+	if p.routeTUN == nil || p.pools == nil || (p.pools.covers(pfx) && mtu == 0) || p.pools.isBase(pfx) {
 		// A prefix that is a pool's whole prefix keeps the pool's
 		// route: one of its own would replace it, and its removal
 		// would take the pool's with it.
@@ -235,8 +234,6 @@ func (t *tunSession) unroute(pfx netip.Prefix) {
 		t.sess.logger().Warn("cannot remove a session's IPv6 route", "prefix", pfx.String(), "err", err)
 	}
 }
-
-func (p *tunPath6) covered(pfx netip.Prefix) bool { return p.inPools == nil || p.inPools(pfx) }
 
 // forward6 forwards one IPv6 packet of session i from the peer, on an
 // interface reader's goroutine. It reports false for what the loop must
@@ -252,7 +249,7 @@ func (p *tunPath) forward6(ifc *iface, b []byte, i, n int) bool {
 		p.stats.add(statDataDropped)
 		return true
 	}
-	if pkt[24] == 0xff || (pkt[24] == 0xfe && pkt[25]&0xc0 == 0x80) {
+	if toLink6(pkt) {
 		// To us or the link: the loop answers RS, NS, echo and
 		// DHCPv6; anything else (mDNS, SSDP, MLD, ...) is for nobody
 		// here and must not fill the loop's queue.
@@ -272,6 +269,11 @@ func (p *tunPath) forward6(ifc *iface, b []byte, i, n int) bool {
 	}
 	return true
 }
+
+// toLink6 reports whether an IPv6 packet (at least its 40-byte header) is
+// for a multicast or link-local address: for whoever is on the link, not
+// to be forwarded.
+func toLink6(pkt []byte) bool { return pkt[24] == 0xff || (pkt[24] == 0xfe && pkt[25]&0xc0 == 0x80) }
 
 // forLoop6 reports whether an IPv6 packet to a multicast or link-local
 // address is one the loop answers: a Router or Neighbor Solicitation, an

@@ -191,8 +191,7 @@ func serve(ctx context.Context, cfg *config, log *logger, hup <-chan os.Signal) 
 			return addRouteMTU(t.name(), p, mtu)
 		}
 		if v := cfg.v6; v != nil {
-			tp.v6.inPools = v.covers
-			tp.v6.isBase = func(pfx netip.Prefix) bool { return slices.Contains(v.bases(), pfx) }
+			tp.v6.pools = v
 			tp.v6.routeTUN = func(pfx netip.Prefix, mtu int, add bool) error {
 				if add {
 					return addRouteMTU(t.name(), pfx, mtu)
@@ -215,21 +214,9 @@ func serve(ctx context.Context, cfg *config, log *logger, hup <-chan os.Signal) 
 		if v := cfg.v6; v != nil {
 			// IPv6 is routed to the pools, named ones too, not
 			// masqueraded.
-			var pools []string
-			for _, p := range v.bases() {
-				pools = append(pools, p.String())
-			}
-			v6, err := ipv6RoutedPrefixes(pools...)
-			if err != nil {
-				path.close()
-				return fmt.Errorf("NAT: IPv6: %w", err)
-			}
-			nc.ipv6 = v6
-		}
-		if kernel {
-			// pppN forwards whatever source it gets; the TUN data path
-			// checks sources itself.
-			nc.sessionIfaces = kernelSessionIfaces
+			// Shortest first, as the log line and the rules list them.
+			nc.ipv6 = v.bases()
+			slices.SortStableFunc(nc.ipv6, func(a, b netip.Prefix) int { return a.Bits() - b.Bits() })
 		}
 		n, err := setupNAT(ctx, nc, cfg.pool, mss, log)
 		if err != nil {

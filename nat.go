@@ -53,7 +53,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -98,7 +97,7 @@ type natConfig struct {
 
 	// ipv6 are the IPv6 prefixes routed to the sessions: the pool the
 	// sessions' /64s come from and the delegated pool. main sets it from
-	// ipv6_prefix_pool and ipv6_delegated_pool (see ipv6RoutedPrefixes);
+	// ipv6_prefix_pool and ipv6_delegated_pool (config validation keeps them from overlapping);
 	// it is not a [nat] key. Empty means IPv6 is off, and setup and
 	// cleanup touch nothing of IPv6.
 	ipv6 []netip.Prefix
@@ -160,36 +159,6 @@ func pickNATBackend(ctx context.Context, want string) (string, error) {
 		return "iptables", nil
 	}
 	return "", errors.New("NAT needs nft or iptables, and neither works here")
-}
-
-// ipv6RoutedPrefixes parses the IPv6 prefixes for natConfig.ipv6: the
-// sessions' /64 pool and the delegated pool, either of which may be "".
-// A prefix inside another one is left out, since the outer one covers it.
-func ipv6RoutedPrefixes(pools ...string) ([]netip.Prefix, error) {
-	var ps []netip.Prefix
-	for _, s := range pools {
-		if s == "" {
-			continue
-		}
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			return nil, err
-		}
-		if !p.Addr().Is6() || p.Addr().Is4In6() {
-			return nil, fmt.Errorf("%s is not an IPv6 prefix", p)
-		}
-		ps = append(ps, p.Masked())
-	}
-	// Shortest first, so each kept prefix is checked against the wider
-	// ones already kept; nft refuses overlapping elements in a set.
-	slices.SortStableFunc(ps, func(a, b netip.Prefix) int { return a.Bits() - b.Bits() })
-	var out []netip.Prefix
-	for _, p := range ps {
-		if !slices.ContainsFunc(out, func(q netip.Prefix) bool { return q.Overlaps(p) }) {
-			out = append(out, p)
-		}
-	}
-	return out, nil
 }
 
 // readSysctl returns the value of a /proc/sys file without its newline.

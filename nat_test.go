@@ -9,37 +9,6 @@ import (
 	"testing"
 )
 
-func TestNATIPv6Prefixes(t *testing.T) {
-	tests := []struct {
-		name  string
-		pools []string
-		want  []string
-		err   string
-	}{
-		{name: "off", pools: []string{"", ""}},
-		{name: "both", pools: []string{"2001:db8:100::/56", "2001:db8:200::/48"}, want: []string{"2001:db8:200::/48", "2001:db8:100::/56"}},
-		{name: "host bits are masked", pools: []string{"2001:db8:100::1/56", ""}, want: []string{"2001:db8:100::/56"}},
-		{name: "delegated only", pools: []string{"", "2001:db8:200::/48"}, want: []string{"2001:db8:200::/48"}},
-		{name: "one inside the other", pools: []string{"2001:db8:100:ff00::/56", "2001:db8:100::/48"}, want: []string{"2001:db8:100::/48"}},
-		{name: "the same twice", pools: []string{"2001:db8:100::/56", "2001:db8:100::/56"}, want: []string{"2001:db8:100::/56"}},
-		{name: "IPv4", pools: []string{"10.0.0.0/8", ""}, err: "10.0.0.0/8 is not an IPv6 prefix"},
-		{name: "IPv4-mapped", pools: []string{"::ffff:10.0.0.0/104", ""}, err: "::ffff:10.0.0.0/104 is not an IPv6 prefix"},
-		{name: "not a prefix", pools: []string{"2001:db8::", ""}, err: `netip.ParsePrefix("2001:db8::"): no '/'`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := ipv6RoutedPrefixes(tt.pools...)
-			var gotErr string
-			if err != nil {
-				gotErr = err.Error()
-			}
-			if gotErr != tt.err || !reflect.DeepEqual(prefixStrings(got), tt.want) {
-				t.Errorf("ipv6RoutedPrefixes(%q) = %q, %q; want %q, %q", tt.pools, prefixStrings(got), gotErr, tt.want, tt.err)
-			}
-		})
-	}
-}
-
 func testNAT(ipv6 ...string) *nat {
 	n := &nat{
 		cfg:      natConfig{WAN: "eth1"},

@@ -19,7 +19,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 )
 
 const maxPoolPrefixes = 1 << 16
@@ -230,12 +232,14 @@ func (v *v6Pools) get(k *prefixKind, name string, want netip.Prefix) (netip.Pref
 // exists (ipv6_prefix_pool, or a [[pool]]'s).
 func (v *v6Pools) enabled() bool { return v != nil && len(v.prefix.pools) > 0 }
 
-// bases are the prefixes the pools split, every kind.
+// bases are the prefixes the pools split, every kind: the default pools
+// first, then the named ones by name, so rules built from them come out
+// the same every time.
 func (v *v6Pools) bases() []netip.Prefix {
 	var out []netip.Prefix
 	for _, k := range []*prefixKind{&v.prefix, &v.delegated} {
-		for _, p := range k.pools {
-			out = append(out, p.base)
+		for _, name := range slices.Sorted(maps.Keys(k.pools)) {
+			out = append(out, k.pools[name].base)
 		}
 	}
 	return out
@@ -243,9 +247,23 @@ func (v *v6Pools) bases() []netip.Prefix {
 
 // covers reports whether a pool's prefix holds pfx.
 func (v *v6Pools) covers(pfx netip.Prefix) bool {
-	for _, b := range v.bases() {
-		if b.Bits() <= pfx.Bits() && b.Contains(pfx.Addr()) {
-			return true
+	for _, k := range []*prefixKind{&v.prefix, &v.delegated} {
+		for _, p := range k.pools {
+			if p.base.Bits() <= pfx.Bits() && p.base.Contains(pfx.Addr()) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// isBase reports whether pfx is a pool's whole prefix.
+func (v *v6Pools) isBase(pfx netip.Prefix) bool {
+	for _, k := range []*prefixKind{&v.prefix, &v.delegated} {
+		for _, p := range k.pools {
+			if p.base == pfx {
+				return true
+			}
 		}
 	}
 	return false

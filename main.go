@@ -218,6 +218,11 @@ func serve(ctx context.Context, cfg *config, log *logger, hup <-chan os.Signal) 
 			nc.ipv6 = v.bases()
 			slices.SortStableFunc(nc.ipv6, func(a, b netip.Prefix) int { return a.Bits() - b.Bits() })
 		}
+		if kernel {
+			// pppN forwards whatever source it gets; the TUN data path
+			// checks sources itself.
+			nc.sessionIfaces = kernelSessionIfaces
+		}
 		n, err := setupNAT(ctx, nc, cfg.pool, mss, log)
 		if err != nil {
 			path.close()
